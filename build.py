@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Build the MWAA CloudFormation template(s) into out/.
+
+    python build.py                       # write out/mwaa.yaml from the default settings
+    python build.py --check               # exit 1 with a diff when out/ is stale
+    python build.py --settings my.toml    # settings from a TOML table
+    python build.py --set max_workers=5 --set app_env=prd --out /tmp/x
+
+Invalid settings end in one line on stderr and exit code 2; nothing is written
+then.  Files are written through a temporary file and renamed, so out/ never
+holds a half-written template.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from templates.settings import SettingsError, from_mapping  # noqa: E402
+from templates.stack import render  # noqa: E402
+
+TEMPLATE_NAME = "mwaa.yaml"
+# `aws cloudformation deploy` uploads larger templates to S3 and then needs --s3-bucket.
+MAX_TEMPLATE_BYTES = 51_200
+
+
+class UsageError(Exception):
+    """Bad input that is not a setting (file, --set syntax): also exit 2."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the files in --out instead of writing")
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/)")
+    parser.add_argument("--settings", type=Path, help="TOML file of settings (names as in templates/settings.py)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one setting")
+    return parser.parse_args(argv)
+
+
+def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if settings_file is not None:
+        try:
+            values.update(tomllib.loads(settings_file.read_text()))
+        except OSError as err:
+            raise UsageError(f"cannot read settings file {settings_file}: {err.strerror}") from None
+        except tomllib.TOMLDecodeError as err:
+            raise UsageError(f"settings file {settings_file} is not valid TOML: {err}") from None
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def build(values: dict[str, object]) -> dict[str, str]:
+    """File name -> YAML for every template the settings describe."""
+    text = render(from_mapping(values))
+    size = len(text.encode())
+    if size > MAX_TEMPLATE_BYTES:
+        raise UsageError(f"{TEMPLATE_NAME} is {size} bytes; templates over {MAX_TEMPLATE_BYTES} need an S3 bucket to deploy")
+    return {TEMPLATE_NAME: text}
+
+
+def check(out: Path, files: dict[str, str]) -> int:
+    stale = 0
+    for name, text in sorted(files.items()):
+        path = out / name
+        current = path.read_text() if path.exists() else ""
+        if current != text:
+            stale += 1
+            sys.stdout.writelines(
+                difflib.unified_diff(current.splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)")
+            )
+    if stale:
+        print(f"build.py: {stale} file(s) in {out} are stale; run `make template` and commit them", file=sys.stderr)
+        return 1
+    print(f"build.py: {out} is up to date")
+    return 0
+
+
+def write(out: Path, files: dict[str, str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(files.items()):
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, out / name)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        print(f"wrote {out / name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        files = build(load_settings(args.settings, args.set))
+    except (SettingsError, UsageError) as err:
+        print(f"build.py: error: {err}", file=sys.stderr)
+        return 2
+    if args.check:
+        return check(args.out, files)
+    write(args.out, files)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""mwaa-stack: the MWAA quick-start stack as troposphere + awacs code."""

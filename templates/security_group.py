@@ -1,0 +1,42 @@
+"""The environment's security group.
+
+MWAA's schedulers, workers, web server and metadata database talk to each
+other inside this group, so it must allow all traffic from itself; without
+the self-referencing rule DAGs are never processed.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Sub, Tags, Template, ec2
+
+from .network import Network
+from .settings import Settings
+
+
+def add_security_group(template: Template, settings: Settings, network: Network) -> ec2.SecurityGroup:
+    group = template.add_resource(
+        ec2.SecurityGroup(
+            "SecurityGroup",
+            GroupDescription="Amazon MWAA environment: self-referencing, all egress",
+            VpcId=Ref(network.vpc),
+            # Stated explicitly (it is also EC2's default) so the rule carries a description.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="-1", CidrIp="0.0.0.0/0",
+                    Description="MWAA reaches AWS APIs, PyPI and DAG targets through the NAT gateways",
+                )
+            ],
+            Tags=Tags(Name=Sub("${EnvironmentName} MWAA")),
+        )
+    )
+    # A separate resource: a rule inside the group cannot reference the group itself.
+    template.add_resource(
+        ec2.SecurityGroupIngress(
+            "SecurityGroupIngress",
+            GroupId=GetAtt(group, "GroupId"),
+            IpProtocol="-1",
+            SourceSecurityGroupId=GetAtt(group, "GroupId"),
+            Description="MWAA components talk to each other on all ports",
+        )
+    )
+    return group

@@ -1,0 +1,53 @@
+"""Read generated templates as data: resources by logical ID, properties by path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfn_flip import load_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from templates.settings import Settings  # noqa: E402
+from templates.stack import render  # noqa: E402
+
+COMMITTED = ROOT / "out" / "mwaa.yaml"
+
+
+class Cfn:
+    """A parsed template with the lookups a reviewer does by eye."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = load_yaml(text)
+        self.resources = self.data["Resources"]
+
+    def resource(self, logical_id: str) -> dict:
+        return self.resources[logical_id]
+
+    def props(self, logical_id: str) -> dict:
+        return self.resources[logical_id].get("Properties", {})
+
+    def of_type(self, resource_type: str) -> dict[str, dict]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+    def parameter(self, name: str) -> dict:
+        return self.data["Parameters"][name]
+
+
+@pytest.fixture(scope="session")
+def cfn() -> Cfn:
+    """The committed template, exactly what a reviewer and `make deploy` see."""
+    return Cfn(COMMITTED.read_text())
+
+
+def build(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True, cwd=cwd)
+
+
+def rendered(**settings: object) -> Cfn:
+    return Cfn(render(Settings(**settings)))

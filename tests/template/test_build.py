@@ -1,0 +1,128 @@
+"""build.py as a user runs it: determinism, --check, bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import COMMITTED, ROOT, build
+
+MAX_TEMPLATE_BYTES = 51_200
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_same_settings_give_byte_identical_yaml(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("0", "12345"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "--out", str(out)], check=True, env=env,
+                       capture_output=True)
+        outputs.append((out / "mwaa.yaml").read_bytes())
+    assert outputs[0] == outputs[1] == COMMITTED.read_bytes()
+
+
+def test_template_deploys_without_an_artifacts_bucket() -> None:
+    assert len(COMMITTED.read_bytes()) < MAX_TEMPLATE_BYTES
+
+
+def test_check_passes_on_a_fresh_build_and_fails_on_a_stale_file(tmp_path: Path) -> None:
+    assert build("--out", str(tmp_path)).returncode == 0
+    ok = build("--check", "--out", str(tmp_path))
+    assert ok.returncode == 0, ok.stderr
+
+    stale = tmp_path / "mwaa.yaml"
+    stale.write_text(stale.read_text().replace("mw1.small", "mw1.large"))
+    result = build("--check", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert "-    Default: mw1.large" in result.stdout and "+    Default: mw1.small" in result.stdout
+    assert "stale" in result.stderr
+    assert "mw1.large" in stale.read_text(), "--check never writes"
+
+
+def test_check_fails_when_the_file_is_missing(tmp_path: Path) -> None:
+    result = build("--check", "--out", str(tmp_path))
+    assert result.returncode == 1 and not any(tmp_path.iterdir())
+
+
+def test_check_sees_a_settings_change(tmp_path: Path) -> None:
+    build("--out", str(tmp_path))
+    result = build("--check", "--out", str(tmp_path), "--set", "max_workers=4")
+    assert result.returncode == 1 and "+    Default: 4" in result.stdout
+
+
+def test_settings_file_and_overrides(tmp_path: Path) -> None:
+    settings = tmp_path / "prd.toml"
+    settings.write_text('environment_name = "prd"\nmax_workers = 6\nprivate_subnet_cidrs = ["10.192.30.0/24", "10.192.31.0/24"]\n')
+    out = tmp_path / "out"
+    result = build("--settings", str(settings), "--set", "app_env=prd", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = (out / "mwaa.yaml").read_text()
+    assert "Default: prd\n" in text and "Default: 6\n" in text and "Default: 10.192.31.0/24" in text
+
+
+BAD_SETTINGS = [
+    # (arguments, setting named, allowed values mentioned)
+    (["--set", "environment_name="], "environment_name", "start with a letter"),
+    (["--set", "environment_name=1st-env"], "environment_name", "start with a letter"),
+    (["--set", "environment_name=has space"], "environment_name", "letters, digits"),
+    (["--set", "environment_name=" + "x" * 81], "environment_name", "1-80 characters"),
+    (["--set", "environment_class=mw1.huge"], "environment_class", "mw1.micro, mw1.small"),
+    (["--set", "min_workers=3", "--set", "max_workers=2"], "min_workers", "must not exceed max_workers (2)"),
+    (["--set", "max_workers=0"], "max_workers", "between 1 and 25"),
+    (["--set", "max_workers=26"], "max_workers", "between 1 and 25"),
+    (["--set", "max_workers=many"], "max_workers", "whole number"),
+    (["--set", "schedulers=6"], "schedulers", "between 2 and 5"),
+    (["--set", "schedulers=1"], "schedulers", "between 2 and 5"),
+    (["--set", "environment_class=mw1.micro", "--set", "max_workers=1", "--set", "schedulers=2"], "schedulers", "must be 1 for mw1.micro"),
+    (["--set", "airflow_version=2.2.2"], "airflow_version", "3.2.1"),
+    (["--set", "airflow_version=latest"], "airflow_version", "2.11.0"),
+    (["--set", "webserver_access_mode=PUBLIC"], "webserver_access_mode", "PUBLIC_ONLY, PRIVATE_ONLY"),
+    (["--set", "task_log_level=VERBOSE"], "task_log_level", "CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+    (["--set", "vpc_cidr=10.0.0.0/33"], "vpc_cidr", "IPv4 CIDR block"),
+    (["--set", "vpc_cidr=10.0.0.1/16"], "vpc_cidr", "no host bits set"),
+    (["--set", "public_subnet_cidrs=10.0.10.0/24,10.192.11.0/24"], "public_subnet_cidrs", "inside vpc_cidr 10.192.0.0/16"),
+    (["--set", "private_subnet_cidrs=10.192.10.0/24,10.192.21.0/24"], "private_subnet_cidrs", "must not overlap subnet 10.192.10.0/24"),
+    (["--set", "private_subnet_cidrs=10.192.20.0/24,10.192.20.128/25"], "private_subnet_cidrs", "must not overlap"),
+    (["--set", "private_subnet_cidrs=10.192.20.0/24"], "private_subnet_cidrs", "exactly two CIDR blocks"),
+    (["--set", "app_env=has space"], "app_env", "letters, digits"),
+    (["--set", "no_such_setting=1"], "no_such_setting", "known settings are environment_name"),
+    (["--set", "max_workers"], "max_workers", "expected NAME=VALUE"),
+]
+
+
+@pytest.mark.parametrize("args,setting,allowed", BAD_SETTINGS, ids=[" ".join(c[0][1::2]) for c in BAD_SETTINGS])
+def test_bad_settings_exit_2_with_one_line_and_write_nothing(tmp_path: Path, args, setting, allowed) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "out", out)
+    before = snapshot(out)
+    result = build(*args, "--out", str(out))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert setting in lines[0] and allowed in lines[0], lines[0]
+    assert snapshot(out) == before, "nothing written, no temporary file left"
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "cannot read settings file"),
+    ("max_workers = = 3", "is not valid TOML"),
+    ('max_workers = "3"\nmin_workers = 4\n', "min_workers"),
+])
+def test_bad_settings_files(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "settings.toml"
+    if content is not None:
+        path.write_text(content)
+    result = build("--settings", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr
+    assert not (tmp_path / "out").exists()
