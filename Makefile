@@ -1,5 +1,8 @@
-# mwaa-stack: build, check and test the MWAA CloudFormation template.
-# Every tool runs from a project venv created from pinned requirements on first use.
+# mwaa-stack: build, check and test the MWAA CloudFormation template and its workflow.
+# Every tool runs from a project venv created from pinned requirements on first use:
+#   .venv          build, lint, AWS CLI and emulator (requirements.txt)
+#   .venv-airflow  Airflow as the template deploys it by default (requirements-airflow.txt)
+#   .venv-airflow2 the newest Airflow 2 MWAA supports (requirements-airflow2.txt)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,19 +13,34 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP_INSTALL = pip install --quiet --disable-pip-version-check
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW2_VENV := .venv-airflow2
+DAG ?= emr_steps
+CONF ?= {}
+FAIL ?=
 
-.PHONY: help template check lint test test-template bench clean
+.PHONY: help template check lint test test-template test-dags test-airflow2 dag-test bench clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The venv is a real file target: rebuilt only when the pins change.
+# A venv is a real file target: rebuilt only when its pins change.
+# $(call venv,DIR,REQUIREMENTS,CONSTRAINTS)
+define venv
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	@echo "installing $(2) into $(1) ..."
+	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) -c $(3)
+	@touch $(1)/.installed
+endef
+
 $(VENV)/.installed: requirements.txt constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "installing build and test tools into $(VENV) ..."
-	@$(PY) -m $(PIP_INSTALL) -r requirements.txt -c constraints.txt
-	@touch $@
+	$(call venv,$(VENV),requirements.txt,constraints.txt)
+
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt constraints-airflow.txt
+	$(call venv,$(AIRFLOW_VENV),requirements-airflow.txt,constraints-airflow.txt)
+
+$(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt constraints-airflow2.txt
+	$(call venv,$(AIRFLOW2_VENV),requirements-airflow2.txt,constraints-airflow2.txt)
 
 template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on first use)
 	@$(PY) build.py
@@ -37,10 +55,20 @@ lint: $(VENV)/.installed ## cfn-lint every template in out/, informational rules
 test-template: $(VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/template
 
-test: check lint test-template ## Everything CI runs
+test-dags: $(AIRFLOW_VENV)/.installed
+	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
-bench: $(VENV)/.installed ## Median wall time and peak memory of building every template
+test: check lint test-template test-dags ## Everything CI runs: out/ fresh, lint, template and workflow tests
+
+test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
+	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
+
+dag-test: $(AIRFLOW_VENV)/.installed ## Run DAG once against emulated EMR: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
+	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag '$(DAG)' '$(CONF)' --fail '$(FAIL)'
+
+bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time
 	@$(PY) tests/bench.py
+	@$(AIRFLOW_VENV)/bin/python tests/emulator/bench_dag_parse.py
 
 clean: ## Remove caches (keeps the venvs and out/)
-	@rm -rf .pytest_cache tests/__pycache__ tests/*/__pycache__ templates/__pycache__
+	@rm -rf .pytest_cache tests/__pycache__ tests/*/__pycache__ templates/__pycache__ dags/__pycache__

@@ -16,11 +16,13 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-# Airflow versions Amazon MWAA accepts for new environments, oldest first (the
-# botocore MWAA model's CreateEnvironment list plus 3.2.1, which MWAA supports but
-# CloudFormation docs lag behind).  The last entry is the default.  Adding a
-# version MWAA announces is a one-line change here.
-AIRFLOW_VERSIONS: tuple[str, ...] = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6", "3.2.1")
+# Airflow versions Amazon MWAA accepts for new environments, in version order
+# (MWAA user guide, "Supported Apache Airflow versions", as of 2026-11: 3.3.1 has
+# been available since 2026-09-01, 2.11.2 since 2026-07-23).  The newest is the
+# default.  Adding a version MWAA announces is a one-line change here.
+AIRFLOW_VERSIONS: tuple[str, ...] = (
+    "2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "2.11.2", "3.0.6", "3.2.1", "3.3.1",
+)
 ENVIRONMENT_CLASSES: tuple[str, ...] = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
 LOG_LEVELS: tuple[str, ...] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY")

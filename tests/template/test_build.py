@@ -84,7 +84,7 @@ BAD_SETTINGS = [
     (["--set", "schedulers=6"], "schedulers", "between 2 and 5"),
     (["--set", "schedulers=1"], "schedulers", "between 2 and 5"),
     (["--set", "environment_class=mw1.micro", "--set", "max_workers=1", "--set", "schedulers=2"], "schedulers", "must be 1 for mw1.micro"),
-    (["--set", "airflow_version=2.2.2"], "airflow_version", "3.2.1"),
+    (["--set", "airflow_version=2.2.2"], "airflow_version", "3.3.1"),
     (["--set", "airflow_version=latest"], "airflow_version", "2.11.0"),
     (["--set", "webserver_access_mode=PUBLIC"], "webserver_access_mode", "PUBLIC_ONLY, PRIVATE_ONLY"),
     (["--set", "task_log_level=VERBOSE"], "task_log_level", "CRITICAL, ERROR, WARNING, INFO, DEBUG"),

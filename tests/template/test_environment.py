@@ -48,7 +48,7 @@ def test_airflow_configuration_options(cfn: Cfn) -> None:
 
 def test_parameters_defaults_and_constraints(cfn: Cfn) -> None:
     version = cfn.parameter("AirflowVersion")
-    assert version["Default"] == "3.2.1", "the newest Airflow MWAA supports"
+    assert version["Default"] == "3.3.1", "the newest Airflow MWAA supports"
     assert "2.2.2" not in version["AllowedValues"]
     assert cfn.parameter("EnvironmentClass")["AllowedValues"] == [
         "mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"]
