@@ -18,8 +18,27 @@ AIRFLOW2_VENV := .venv-airflow2
 DAG ?= emr_steps
 CONF ?= {}
 FAIL ?=
+DAGS ?= dags
+PLUGINS ?= plugins
+STARTUP ?= startup.sh
 
-.PHONY: help template check lint test test-template test-dags test-airflow2 dag-test bench clean
+# Operating a deployed stack (see README): everything else is read from the stack's outputs.
+ENV ?= dev
+STACK_NAME ?= mwaa-$(ENV)
+REGION ?=
+PROFILE ?=
+PARAMS ?=
+DELETE ?=
+YES ?=
+CMD ?= version
+BASE ?= HEAD
+TEMPLATE ?= out/mwaa.yaml
+# $(call quote,VAR): VAR's value single-quoted for the shell, whatever quotes or commas it holds.
+quote = '$(subst ','"'"',$($(1)))'
+OPS = $(PY) ops.py --stack '$(STACK_NAME)' --env '$(ENV)' $(if $(REGION),--region '$(REGION)') $(if $(PROFILE),--profile '$(PROFILE)')
+
+.PHONY: help template check lint test test-template test-dags test-ops test-airflow2 dag-test bench clean \
+	deploy diff sync outputs ui airflow trigger destroy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,17 +77,45 @@ test-template: $(VENV)/.installed
 test-dags: $(AIRFLOW_VENV)/.installed
 	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
-test: check lint test-template test-dags ## Everything CI runs: out/ fresh, lint, template and workflow tests
+test-ops: $(VENV)/.installed
+	@$(VENV)/bin/pytest -q tests/ops
+
+test: check lint test-template test-ops test-dags ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
 
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
 	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
 
 dag-test: $(AIRFLOW_VENV)/.installed ## Run DAG once against emulated EMR: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
-	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag '$(DAG)' '$(CONF)' --fail '$(FAIL)'
+	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag $(call quote,DAG) $(call quote,CONF) --fail $(call quote,FAIL)
 
 bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time
 	@$(PY) tests/bench.py
 	@$(AIRFLOW_VENV)/bin/python tests/emulator/bench_dag_parse.py
+
+deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
+	@$(OPS) deploy --template '$(TEMPLATE)' $(PARAMS)
+
+diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), then a change-set preview against the stack
+	@git --no-pager diff --stat $(BASE) -- out/ && git --no-pager diff $(BASE) -- out/
+	@$(OPS) diff --template '$(TEMPLATE)' $(PARAMS)
+
+sync: $(VENV)/.installed ## Upload dags/ (DELETE=1 also removes S3-only files under dags/); bump requirements/plugins/startup
+	@$(OPS) sync --dags '$(DAGS)' --plugins '$(PLUGINS)' --startup '$(STARTUP)' $(if $(DELETE),--delete)
+
+outputs: $(VENV)/.installed ## The stack's outputs
+	@$(OPS) outputs
+
+ui: $(VENV)/.installed ## Print (and open) a one-time login URL for the Airflow UI
+	@$(OPS) ui
+
+airflow: $(VENV)/.installed ## Run an Airflow CLI command: make airflow CMD="dags list"
+	@$(OPS) airflow $(call quote,CMD)
+
+trigger: $(VENV)/.installed ## Start a DAG run: make trigger DAG=emr_steps CONF='{"cluster_id": "j-..."}'
+	@$(OPS) trigger --dag $(call quote,DAG) --conf $(call quote,CONF)
+
+destroy: $(VENV)/.installed ## Delete the stack (asks first unless YES=1); the source bucket and its objects are kept
+	@$(OPS) destroy $(if $(YES),--yes)
 
 clean: ## Remove caches (keeps the venvs and out/)
 	@rm -rf .pytest_cache tests/__pycache__ tests/*/__pycache__ templates/__pycache__ dags/__pycache__

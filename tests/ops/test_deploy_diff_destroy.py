@@ -1,0 +1,129 @@
+"""make deploy, diff and destroy with the real AWS CLI against the emulators."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import REGION, STACK, client, closed_port, error_lines, make
+
+
+def stack(env) -> dict:
+    return client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+
+
+def test_deploy_creates_the_stack_and_prints_its_outputs(env, deployed):
+    assert "Successfully created/updated stack - mwaa-test" in deployed.stdout
+    described = stack(env)
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    for key in ("MwaaEnvironmentName", "EnvironmentBucketName", "MwaaApacheAirflowUI", "VPC", "SecurityGroup"):
+        assert re.search(rf"^{key} +{re.escape(outputs[key])}$", deployed.stdout, re.M), key
+    assert outputs["MwaaEnvironmentName"] == STACK, "the environment is named after the stack"
+    assert outputs["MwaaEnvironmentArn"] == f"arn:aws:airflow:{REGION}:123456789012:environment/{STACK}"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert params["AppEnv"] == "test" and params["EnvironmentName"] == STACK
+    assert {t["Key"]: t["Value"] for t in described["Tags"]} == {"project": "mwaa-stack", "env": "test"}
+    s3 = client(env, "s3")
+    bucket = outputs["EnvironmentBucketName"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    [deny] = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ec2 = client(env, "ec2")
+    subnets = ec2.describe_subnets(SubnetIds=outputs["PrivateSubnets"].split(","))["Subnets"]
+    assert {s["AvailabilityZone"] for s in subnets} == {f"{REGION}a", f"{REGION}b"}
+
+
+def test_a_second_deploy_with_nothing_changed_succeeds_and_says_so(env, deployed):
+    again = make(env, "deploy")
+    assert again.returncode == 0, again.stderr
+    assert "No changes to deploy. Stack mwaa-test is up to date" in again.stdout
+    assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_parameter_change_shows_in_diff_and_not_before(env, deployed):
+    unchanged = make(env, "diff")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "No changes: stack mwaa-test already matches" in unchanged.stdout
+    changed = make(env, "diff", PARAMS="MaxWorkers=5")
+    assert changed.returncode == 0, changed.stderr
+    rows = re.findall(r"^(Add|Modify|Remove) +(\w+) +(\S+)", changed.stdout, re.M)
+    assert rows == [("Modify", "MwaaEnvironment", "AWS::MWAA::Environment")]
+    cfn = client(env, "cloudformation")
+    assert cfn.list_change_sets(StackName=STACK)["Summaries"] == [], "the preview leaves no change set"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack(env)["Parameters"]}
+    assert params["MaxWorkers"] == "2", "a preview never executes"
+
+
+def test_diff_before_the_first_deploy_lists_what_would_be_created(env):
+    result = make(env, "diff")
+    assert result.returncode == 0, result.stderr
+    assert "Stack mwaa-test does not exist" in result.stdout
+    assert re.search(r"^Add +MwaaEnvironment +AWS::MWAA::Environment$", result.stdout, re.M)
+
+
+def test_parameter_change_deploys_as_an_update(env, deployed):
+    result = make(env, "deploy", PARAMS="MaxWorkers=4 TaskLogsLevel=WARNING")
+    assert result.returncode == 0, result.stderr
+    described = stack(env)
+    assert described["StackStatus"] == "UPDATE_COMPLETE"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert (params["MaxWorkers"], params["TaskLogsLevel"], params["AppEnv"]) == ("4", "WARNING", "test")
+    assert len(described["Outputs"]) == 14
+
+
+def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed):
+    bucket = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}["EnvironmentBucketName"]
+    s3 = client(env, "s3")
+    s3.put_object(Bucket=bucket, Key="dags/keep_me.py", Body=b"x = 1\n")
+
+    refused = make(env, "destroy")
+    assert refused.returncode != 0
+    assert error_lines(refused) == ["mwaa-stack: error: refusing to delete stack mwaa-test without confirmation: run `make destroy YES=1`"]
+    assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
+
+    result = make(env, "destroy", YES="1")
+    assert result.returncode == 0, result.stderr
+    assert f"Kept: source bucket {bucket}" in result.stdout
+    assert client(env, "cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["dags/keep_me.py"]
+
+
+def test_bad_params_fail_in_one_line_before_touching_aws(env):
+    for params, message in [
+        ("MaxWorkerz=3", "MaxWorkerz is not a parameter of mwaa.yaml"),
+        ("MaxWorkers=99", "MaxWorkers='99' must be between 1 and 25"),
+        ("EnvironmentClass=mw1.huge", "must be one of mw1.micro"),
+        ("AirflowVersion", "'AirflowVersion' is not NAME=VALUE"),
+    ]:
+        result = make(env, "deploy", PARAMS=params)
+        assert result.returncode != 0
+        [line] = error_lines(result)
+        assert message in line, line
+    assert client(env, "cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_operations_on_a_missing_stack_fail_in_one_line(env):
+    for target in ("sync", "ui", "outputs", "destroy"):
+        result = make(env, target, YES="1")
+        assert result.returncode != 0
+        assert error_lines(result) == [
+            f"mwaa-stack: error: stack mwaa-test does not exist in {REGION}: run `make deploy` first"], target
+
+
+def test_no_credentials_fail_in_one_line(env):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(key)
+    result = make(env, "deploy")
+    assert result.returncode != 0
+    assert error_lines(result) == ["mwaa-stack: error: no AWS credentials: set PROFILE=... or configure AWS_PROFILE / AWS_ACCESS_KEY_ID"]
+
+
+def test_unreachable_aws_fails_in_one_line(env):
+    env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{closed_port()}"
+    env["AWS_MAX_ATTEMPTS"] = "1"
+    result = make(env, "outputs")
+    assert result.returncode != 0
+    [line] = error_lines(result)
+    assert line.startswith("mwaa-stack: error: cannot reach http://127.0.0.1:") and "emulator" in line
