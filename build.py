@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Build the MWAA CloudFormation template(s) into out/.
 
-    python build.py                       # write out/mwaa.yaml from the default settings
+    python build.py                       # every template: out/mwaa.yaml (defaults) and
+                                          # out/mwaa-<name>.yaml for each environments/<name>.toml
     python build.py --check               # exit 1 with a diff when out/ is stale
-    python build.py --settings my.toml    # settings from a TOML table
+    python build.py --settings my.toml    # one template, out/mwaa.yaml, from a TOML table of settings
     python build.py --set max_workers=5 --set app_env=prd --out /tmp/x
 
 Invalid settings end in one line on stderr and exit code 2; nothing is written
@@ -28,6 +29,7 @@ from templates.settings import SettingsError, from_mapping  # noqa: E402
 from templates.stack import render  # noqa: E402
 
 TEMPLATE_NAME = "mwaa.yaml"
+ENVIRONMENTS = ROOT / "environments"
 # `aws cloudformation deploy` uploads larger templates to S3 and then needs --s3-bucket.
 MAX_TEMPLATE_BYTES = 51_200
 
@@ -45,15 +47,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def read_toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as err:
+        raise UsageError(f"cannot read settings file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"settings file {path} is not valid TOML: {err}") from None
+
+
 def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str, object]:
     values: dict[str, object] = {}
     if settings_file is not None:
-        try:
-            values.update(tomllib.loads(settings_file.read_text()))
-        except OSError as err:
-            raise UsageError(f"cannot read settings file {settings_file}: {err.strerror}") from None
-        except tomllib.TOMLDecodeError as err:
-            raise UsageError(f"settings file {settings_file} is not valid TOML: {err}") from None
+        values.update(read_toml(settings_file))
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
@@ -62,17 +68,34 @@ def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str,
     return values
 
 
-def build(values: dict[str, object]) -> dict[str, str]:
-    """File name -> YAML for every template the settings describe."""
+def build_one(name: str, values: dict[str, object]) -> str:
     text = render(from_mapping(values))
     size = len(text.encode())
     if size > MAX_TEMPLATE_BYTES:
-        raise UsageError(f"{TEMPLATE_NAME} is {size} bytes; templates over {MAX_TEMPLATE_BYTES} need an S3 bucket to deploy")
-    return {TEMPLATE_NAME: text}
+        raise UsageError(f"{name} is {size} bytes; templates over {MAX_TEMPLATE_BYTES} need an S3 bucket to deploy")
+    return text
 
 
-def check(out: Path, files: dict[str, str]) -> int:
+def build(values: dict[str, object] | None = None) -> dict[str, str]:
+    """File name -> YAML.  Without explicit settings: the default template and one per environment file."""
+    if values is not None:
+        return {TEMPLATE_NAME: build_one(TEMPLATE_NAME, values)}
+    files = {TEMPLATE_NAME: build_one(TEMPLATE_NAME, {})}
+    for path in sorted(ENVIRONMENTS.glob("*.toml")):
+        name = f"mwaa-{path.stem}.yaml"
+        try:
+            files[name] = build_one(name, read_toml(path))
+        except SettingsError as err:
+            raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
+    return files
+
+
+def check(out: Path, files: dict[str, str], complete: bool) -> int:
     stale = 0
+    if complete:  # a template whose settings file is gone is stale too
+        for orphan in sorted(set(p.name for p in out.glob("*.yaml")) - set(files)):
+            stale += 1
+            print(f"{out / orphan}: no longer generated (its settings file is gone); delete it")
     for name, text in sorted(files.items()):
         path = out / name
         current = path.read_text() if path.exists() else ""
@@ -105,13 +128,14 @@ def write(out: Path, files: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    explicit = args.settings is not None or bool(args.set)
     try:
-        files = build(load_settings(args.settings, args.set))
+        files = build(load_settings(args.settings, args.set) if explicit else None)
     except (SettingsError, UsageError) as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return 2
     if args.check:
-        return check(args.out, files)
+        return check(args.out, files, complete=not explicit)
     write(args.out, files)
     return 0
 

@@ -12,6 +12,7 @@ from awacs.aws import Bool, Condition, Deny, PolicyDocument, Principal, SecureTr
 from troposphere import GetAtt, Ref, Sub, Template, s3
 
 from .settings import Settings
+from .tagging import tags
 
 
 def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
@@ -35,6 +36,7 @@ def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
                 ]
             ),
             OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+            **({"Tags": tags(settings)} if settings.tags else {}),
         )
     )
     template.add_resource(

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Template, mwaa, s3
+import json
+
+from troposphere import GetAtt, If, NoValue, Ref, Template, mwaa, s3
 
 from .execution_role import ExecutionRole
 from .network import Network
-from .parameters import Parameters
-from .settings import Settings
+from .parameters import S3_FILES, Parameters
+from .settings import SECRETS_BACKEND, Settings
+from .tagging import tag_map
 
 DAG_S3_PATH = "dags"
+
+
+def configuration_options(settings: Settings, params: Parameters) -> dict[str, object]:
+    options: dict[str, object] = {
+        # Lets `dags trigger --conf` / the REST API override DAG params such as the EMR cluster id.
+        "core.dag_run_conf_overrides_params": "true",
+        "app.env": Ref(params.app_env),
+    }
+    if settings.secrets_backend:
+        options["secrets.backend"] = SECRETS_BACKEND
+        options["secrets.backend_kwargs"] = json.dumps(
+            {"connections_prefix": settings.secrets_connections_prefix,
+             "variables_prefix": settings.secrets_variables_prefix},
+            sort_keys=True,
+        )
+    return options
 
 
 def add_environment(
@@ -20,7 +39,20 @@ def add_environment(
     security_group: object,
     bucket: s3.Bucket,
     execution: ExecutionRole,
+    kms_key_arn: object | None = None,
 ) -> mwaa.Environment:
+    optional: dict[str, object] = {}
+    if kms_key_arn is not None:
+        optional["KmsKey"] = kms_key_arn
+    for name, attr in S3_FILES.items():
+        if getattr(settings, attr):
+            version, condition = params.object_versions[name]
+            optional[f"{name}S3Path"] = getattr(settings, attr)
+            optional[f"{name}S3ObjectVersion"] = If(condition, Ref(version), NoValue)
+    if settings.weekly_maintenance_window_start:
+        optional["WeeklyMaintenanceWindowStart"] = settings.weekly_maintenance_window_start
+    if settings.tags:
+        optional["Tags"] = tag_map(settings)
     return template.add_resource(
         mwaa.Environment(
             "MwaaEnvironment",
@@ -38,7 +70,7 @@ def add_environment(
             DagS3Path=DAG_S3_PATH,
             NetworkConfiguration=mwaa.NetworkConfiguration(
                 SecurityGroupIds=[GetAtt(security_group, "GroupId")],
-                SubnetIds=[Ref(subnet) for subnet in network.private_subnets],
+                SubnetIds=network.private_subnet_ids,
             ),
             WebserverAccessMode=Ref(params.webserver_access_mode),
             LoggingConfiguration=mwaa.LoggingConfiguration(
@@ -47,11 +79,7 @@ def add_environment(
                     for module, level in params.log_levels.items()
                 }
             ),
-            AirflowConfigurationOptions={
-                # Lets `dags trigger --conf` / the REST API override DAG params
-                # such as the EMR cluster id.
-                "core.dag_run_conf_overrides_params": "true",
-                "app.env": Ref(params.app_env),
-            },
+            AirflowConfigurationOptions=configuration_options(settings, params),
+            **optional,
         )
     )

@@ -17,17 +17,21 @@ Differences from the quick start's policy, on purpose:
   account's public-access block before it reads the bucket.
 - The workflow's EMR actions are allowed on this account's and region's
   clusters only.
+- With a customer managed key the KMS statement names that key (no
+  NotResource), used through SQS and S3 only; with the Secrets Manager backend
+  the role reads secrets under the two configured prefixes and nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from awacs import airflow, cloudwatch, elasticmapreduce, kms, logs, s3, sqs, sts
+from awacs import airflow, cloudwatch, elasticmapreduce, kms, logs, s3, secretsmanager, sqs, sts
 from awacs.aws import Allow, Condition, Deny, PolicyDocument, Principal, Statement, StringLike
 from troposphere import GetAtt, Ref, Sub, Template, iam
 
 from .settings import Settings
+from .tagging import tags
 
 ACCOUNT_ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
@@ -42,7 +46,47 @@ def _arn(service: str, resource: str) -> Sub:
     return Sub(ACCOUNT_ARN % (service, resource))
 
 
-def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object) -> list[Statement]:
+KMS_ACTIONS = [kms.Decrypt, kms.DescribeKey, kms.Action("GenerateDataKey*"), kms.Encrypt]
+
+
+def kms_statement(kms_key_arn: object | None) -> Statement:
+    if kms_key_arn is None:
+        # With the AWS-owned key the queue's key is in MWAA's account: allow any
+        # key that is *not* one of ours, and only when SQS uses it for us.
+        return Statement(
+            Sid="UseAwsOwnedQueueKey",
+            Effect=Allow,
+            Action=KMS_ACTIONS,
+            NotResource=[Sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")],
+            Condition=Condition(StringLike("kms:ViaService", [Sub("sqs.${AWS::Region}.amazonaws.com")])),
+        )
+    return Statement(
+        Sid="UseEnvironmentKey",
+        Effect=Allow,
+        Action=KMS_ACTIONS,
+        Resource=[kms_key_arn],
+        Condition=Condition(StringLike("kms:ViaService", [Sub("sqs.${AWS::Region}.amazonaws.com"),
+                                                         Sub("s3.${AWS::Region}.amazonaws.com")])),
+    )
+
+
+def secrets_statement(settings: Settings) -> list[Statement]:
+    if not settings.secrets_backend:
+        return []
+    prefixes = sorted({settings.secrets_connections_prefix, settings.secrets_variables_prefix})
+    return [
+        Statement(
+            # The trailing * covers the random suffix Secrets Manager adds to ARNs.
+            Sid="ReadAirflowSecrets",
+            Effect=Allow,
+            Action=[secretsmanager.DescribeSecret, secretsmanager.GetSecretValue],
+            Resource=[_arn("secretsmanager", f"secret:{prefix}/*") for prefix in prefixes],
+        )
+    ]
+
+
+def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object, kms_key_arn: object | None = None,
+                                settings: Settings | None = None) -> list[Statement]:
     return [
         Statement(
             Sid="PublishEnvironmentMetrics",
@@ -110,15 +154,7 @@ def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object) 
             ],
             Resource=[Sub("arn:${AWS::Partition}:sqs:${AWS::Region}:*:airflow-celery-*")],
         ),
-        Statement(
-            # With the AWS-owned key the queue's key is in MWAA's account: allow any
-            # key that is *not* one of ours, and only when SQS uses it for us.
-            Sid="UseAwsOwnedQueueKey",
-            Effect=Allow,
-            Action=[kms.Decrypt, kms.DescribeKey, kms.Action("GenerateDataKey*"), kms.Encrypt],
-            NotResource=[Sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")],
-            Condition=Condition(StringLike("kms:ViaService", [Sub("sqs.${AWS::Region}.amazonaws.com")])),
-        ),
+        kms_statement(kms_key_arn),
         Statement(
             # The workflow (dags/): EmrAddStepsOperator adds steps, EmrStepSensor
             # polls them, both read the cluster for its log location.  The cluster
@@ -128,10 +164,12 @@ def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object) 
             Action=[elasticmapreduce.AddJobFlowSteps, elasticmapreduce.DescribeCluster, elasticmapreduce.DescribeStep],
             Resource=[_arn("elasticmapreduce", "cluster/*")],
         ),
+        *secrets_statement(settings or Settings()),
     ]
 
 
-def add_execution_role(template: Template, settings: Settings, bucket: object) -> ExecutionRole:
+def add_execution_role(template: Template, settings: Settings, bucket: object,
+                       kms_key_arn: object | None = None) -> ExecutionRole:
     role = template.add_resource(
         iam.Role(
             "MwaaExecutionRole",
@@ -146,6 +184,7 @@ def add_execution_role(template: Template, settings: Settings, bucket: object) -
                     )
                 ],
             ),
+            **({"Tags": tags(settings)} if settings.tags else {}),
         )
     )
     policy = template.add_resource(
@@ -156,7 +195,7 @@ def add_execution_role(template: Template, settings: Settings, bucket: object) -
             PolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=execution_policy_statements(
-                    GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket.title)
+                    GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket.title), kms_key_arn, settings
                 ),
             ),
         )

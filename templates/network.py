@@ -1,56 +1,83 @@
-"""The quick-start network: a VPC over two Availability Zones, each with a
-public subnet (NAT gateway) and a private subnet (MWAA's containers).
+"""The network MWAA runs in.
 
-MWAA needs exactly two private subnets in different AZs whose default route
-leads to a NAT gateway, never straight to an internet gateway.
+Created (the quick start's): a VPC over two Availability Zones with a private
+subnet in each for MWAA's containers.  With public routing each AZ also has a
+public subnet, and each private subnet leaves through a NAT gateway (one per AZ,
+or one for both to save cost); MWAA's private subnets must never route straight
+to an internet gateway.  With private routing there is no internet gateway or
+NAT at all, and MWAA reaches AWS through VPC endpoints (``endpoints.py``).
+
+Existing: the VpcId and PrivateSubnetIds parameters, and no network resources.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2
+from troposphere import GetAtt, GetAZs, Ref, Select, Template, ec2
 
 from .parameters import Parameters
 from .settings import Settings
+from .tagging import tags
 
 AZ_COUNT = 2
 
 
 @dataclass(frozen=True)
 class Network:
-    vpc: ec2.VPC
-    public_subnets: tuple[ec2.Subnet, ...]
-    private_subnets: tuple[ec2.Subnet, ...]
-
-
-def _name_tag(suffix: str) -> Tags:
-    return Tags(Name=Sub("${EnvironmentName} " + suffix))
+    vpc_id: object  # a Ref to the VPC or to the VpcId parameter
+    private_subnet_ids: object  # a list of Refs, or a Ref to a List<> parameter
+    public_subnets: tuple[ec2.Subnet, ...] = ()
+    private_subnets: tuple[ec2.Subnet, ...] = ()
+    private_route_tables: tuple[ec2.RouteTable, ...] = ()
+    created: bool = True
 
 
 def add_network(template: Template, settings: Settings, params: Parameters) -> Network:
+    if settings.network == "existing":
+        return Network(vpc_id=Ref(params.vpc_id), private_subnet_ids=Ref(params.private_subnet_ids), created=False)
+
     vpc = template.add_resource(
         ec2.VPC(
             "VPC",
             CidrBlock=Ref(params.vpc_cidr),
             EnableDnsSupport=True,
-            EnableDnsHostnames=True,  # MWAA's interface endpoints need private DNS
-            Tags=_name_tag("VPC"),
+            EnableDnsHostnames=True,  # interface endpoints' private DNS needs both
+            Tags=tags(settings, "VPC"),
         )
     )
-    gateway = template.add_resource(ec2.InternetGateway("InternetGateway", Tags=_name_tag("internet gateway")))
+    private = tuple(
+        _add_subnet(template, settings, vpc, "Private", index, params.private_subnet_cidrs[index])
+        for index in range(AZ_COUNT)
+    )
+    route_tables = tuple(
+        template.add_resource(
+            ec2.RouteTable(f"PrivateRouteTable{n}", VpcId=Ref(vpc), Tags=tags(settings, f"private routes {n}"))
+        )
+        for n in range(1, AZ_COUNT + 1)
+    )
+    for subnet, routes in zip(private, route_tables):
+        _associate(template, subnet, routes)
+
+    public: tuple[ec2.Subnet, ...] = ()
+    if settings.routing == "public":
+        public = _add_internet_access(template, settings, params, vpc, route_tables)
+    return Network(vpc_id=Ref(vpc), private_subnet_ids=[Ref(s) for s in private], public_subnets=public,
+                   private_subnets=private, private_route_tables=route_tables)
+
+
+def _add_internet_access(template: Template, settings: Settings, params: Parameters, vpc: ec2.VPC,
+                         private_route_tables: tuple[ec2.RouteTable, ...]) -> tuple[ec2.Subnet, ...]:
+    gateway = template.add_resource(ec2.InternetGateway("InternetGateway", Tags=tags(settings, "internet gateway")))
     attachment = template.add_resource(
         ec2.VPCGatewayAttachment("InternetGatewayAttachment", InternetGatewayId=Ref(gateway), VpcId=Ref(vpc))
     )
     public = tuple(
-        _add_subnet(template, vpc, "Public", index, params.public_subnet_cidrs[index]) for index in range(AZ_COUNT)
+        _add_subnet(template, settings, vpc, "Public", index, params.public_subnet_cidrs[index])
+        for index in range(AZ_COUNT)
     )
-    private = tuple(
-        _add_subnet(template, vpc, "Private", index, params.private_subnet_cidrs[index]) for index in range(AZ_COUNT)
-    )
-
     public_routes = template.add_resource(
-        ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc), Tags=_name_tag("public routes"))
+        ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc), Tags=tags(settings, "public routes"))
     )
     template.add_resource(
         ec2.Route(
@@ -64,38 +91,38 @@ def add_network(template: Template, settings: Settings, params: Parameters) -> N
     for subnet in public:
         _associate(template, subnet, public_routes)
 
-    for index, (public_subnet, private_subnet) in enumerate(zip(public, private), start=1):
-        # One NAT per AZ, as in the quick start: losing an AZ does not cut the other off.
+    # One NAT per AZ (quick start): losing an AZ does not cut the other off.
+    # "single": one NAT in the first AZ for both, at the cost of that dependency.
+    nat_count = AZ_COUNT if settings.nat_gateways == "per_az" else 1
+    nats = []
+    for n in range(1, nat_count + 1):
         eip = template.add_resource(
-            ec2.EIP(f"NatGateway{index}EIP", DependsOn=attachment.title, Domain="vpc",
-                    Tags=_name_tag(f"NAT {index}"))
+            ec2.EIP(f"NatGateway{n}EIP", DependsOn=attachment.title, Domain="vpc", Tags=tags(settings, f"NAT {n}"))
         )
-        nat = template.add_resource(
-            ec2.NatGateway(f"NatGateway{index}", AllocationId=GetAtt(eip, "AllocationId"),
-                           SubnetId=Ref(public_subnet), Tags=_name_tag(f"NAT {index}"))
-        )
-        routes = template.add_resource(
-            ec2.RouteTable(f"PrivateRouteTable{index}", VpcId=Ref(vpc), Tags=_name_tag(f"private routes {index}"))
-        )
+        nats.append(template.add_resource(
+            ec2.NatGateway(f"NatGateway{n}", AllocationId=GetAtt(eip, "AllocationId"),
+                           SubnetId=Ref(public[n - 1]), Tags=tags(settings, f"NAT {n}"))
+        ))
+    for n, routes in enumerate(private_route_tables, start=1):
         template.add_resource(
-            ec2.Route(f"DefaultPrivateRoute{index}", RouteTableId=Ref(routes),
-                      DestinationCidrBlock="0.0.0.0/0", NatGatewayId=Ref(nat))
+            ec2.Route(f"DefaultPrivateRoute{n}", RouteTableId=Ref(routes), DestinationCidrBlock="0.0.0.0/0",
+                      NatGatewayId=Ref(nats[min(n, nat_count) - 1]))
         )
-        _associate(template, private_subnet, routes)
-
-    return Network(vpc=vpc, public_subnets=public, private_subnets=private)
+    return public
 
 
-def _add_subnet(template: Template, vpc: ec2.VPC, kind: str, index: int, cidr: object) -> ec2.Subnet:
+def _add_subnet(template: Template, settings: Settings, vpc: ec2.VPC, kind: str, index: int,
+                cidr: object) -> ec2.Subnet:
     number = index + 1
+    zone = settings.availability_zones[index] if settings.availability_zones else Select(index, GetAZs(""))
     return template.add_resource(
         ec2.Subnet(
             f"{kind}Subnet{number}",
             VpcId=Ref(vpc),
-            AvailabilityZone=Select(index, GetAZs("")),
+            AvailabilityZone=zone,
             CidrBlock=Ref(cidr),
             MapPublicIpOnLaunch=kind == "Public",
-            Tags=_name_tag(f"{kind.lower()} subnet (AZ{number})"),
+            Tags=tags(settings, f"{kind.lower()} subnet (AZ{number})"),
         )
     )
 

@@ -29,9 +29,10 @@ def add_outputs(
     output("EnvironmentBucketName", "Source bucket: DAGs go under dags/", Ref(bucket))
     output("EnvironmentBucketArn", "ARN of the source bucket", GetAtt(bucket, "Arn"))
     output("MwaaExecutionRoleArn", "Role the environment's tasks run as", GetAtt(execution.role, "Arn"))
-    output("VPC", "VPC of the environment", Ref(network.vpc))
-    output("PublicSubnets", "Public subnets (NAT gateways)", Join(",", [Ref(s) for s in network.public_subnets]))
-    output("PrivateSubnets", "Private subnets of the environment", Join(",", [Ref(s) for s in network.private_subnets]))
+    output("VPC", "VPC of the environment", network.vpc_id)
+    if network.public_subnets:
+        output("PublicSubnets", "Public subnets (NAT gateways)", Join(",", [Ref(s) for s in network.public_subnets]))
+    output("PrivateSubnets", "Private subnets of the environment", Join(",", network.private_subnet_ids))
     for subnet in (*network.public_subnets, *network.private_subnets):
         output(subnet.title, f"{subnet.title} id", Ref(subnet))
     output("SecurityGroup", "Security group of the environment", GetAtt(security_group, "GroupId"))

@@ -5,13 +5,17 @@ validation so a bad ``--parameter-overrides`` fails before any resource is
 touched.  Cross-parameter rules (min <= max workers, subnets inside the VPC)
 cannot be expressed as Parameter constraints; the build settings enforce them
 for the defaults and MWAA/EC2 reject a bad override at deploy time.
+
+Which parameters exist follows the structure: CIDRs for a created VPC, VpcId
+and PrivateSubnetIds for an existing one, an object-version parameter per
+optional S3 file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from troposphere import Parameter, Template
+from troposphere import Equals, Not, Parameter, Ref, Template
 
 from .settings import (
     AIRFLOW_VERSIONS,
@@ -34,6 +38,8 @@ LOG_LEVEL_PARAMETERS = {
     "WorkerLogsLevel": "worker_log_level",
     "WebserverLogsLevel": "webserver_log_level",
 }
+# Optional S3 file -> Settings field of its object key.
+S3_FILES = {"Requirements": "requirements_s3_path", "Plugins": "plugins_s3_path", "StartupScript": "startup_script_s3_path"}
 
 
 @dataclass(frozen=True)
@@ -45,25 +51,33 @@ class Parameters:
     max_workers: Parameter
     schedulers: Parameter
     webserver_access_mode: Parameter
-    vpc_cidr: Parameter
-    public_subnet_cidrs: tuple[Parameter, Parameter]
-    private_subnet_cidrs: tuple[Parameter, Parameter]
     log_levels: dict[str, Parameter]  # keyed by the MWAA LoggingConfiguration module name
     app_env: Parameter
+    # Created VPC.
+    vpc_cidr: Parameter | None = None
+    public_subnet_cidrs: tuple[Parameter, ...] = ()
+    private_subnet_cidrs: tuple[Parameter, ...] = ()
+    # Existing VPC.
+    vpc_id: Parameter | None = None
+    private_subnet_ids: Parameter | None = None
+    # Optional S3 files: name -> (object-version parameter, condition name "Has<name>Version").
+    object_versions: dict[str, tuple[Parameter, str]] = field(default_factory=dict)
 
 
 def add_parameters(template: Template, settings: Settings) -> Parameters:
-    def add(name: str, description: str, default: object, group: str, **constraints: object) -> Parameter:
-        kind = "Number" if isinstance(default, int) else "String"
-        parameter = template.add_parameter(
-            Parameter(name, Type=kind, Default=default, Description=description, **constraints)
-        )
+    def add(name: str, description: str, default: object, group: str, kind: str | None = None,
+            **constraints: object) -> Parameter:
+        kind = kind or ("Number" if isinstance(default, int) else "String")
+        if default is not None:
+            constraints["Default"] = default
+        parameter = template.add_parameter(Parameter(name, Type=kind, Description=description, **constraints))
         template.add_parameter_to_group(parameter, group)
         return parameter
 
     env = "Airflow environment"
     network = "Network"
     logs = "CloudWatch log levels"
+    files = "Requirements, plugins and startup script"
 
     def cidr(name: str, what: str, default: str) -> Parameter:
         return add(name, f"IPv4 CIDR block of the {what}", default, network, AllowedPattern=CIDR_PATTERN,
@@ -72,7 +86,7 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     def worker_count(name: str, description: str, default: int) -> Parameter:
         return add(name, description, default, env, MinValue=1, MaxValue=MAX_WORKERS_LIMIT)
 
-    return Parameters(
+    common = dict(
         environment_name=add(
             "EnvironmentName", "Name of the MWAA environment (changing it replaces the environment)",
             settings.environment_name, env, AllowedPattern=ENVIRONMENT_NAME_PATTERN, MinLength=1,
@@ -81,28 +95,50 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
         airflow_version=add("AirflowVersion", "Apache Airflow version", settings.airflow_version, env,
                             AllowedValues=list(AIRFLOW_VERSIONS)),
         environment_class=add("EnvironmentClass", "Size of the scheduler, web server and worker containers",
-                               settings.environment_class, env, AllowedValues=list(ENVIRONMENT_CLASSES)),
+                              settings.environment_class, env, AllowedValues=list(ENVIRONMENT_CLASSES)),
         min_workers=worker_count("MinWorkers", "Workers always running", settings.min_workers),
         max_workers=worker_count("MaxWorkers", "Upper bound of worker autoscaling", settings.max_workers),
         schedulers=add("Schedulers", "Number of schedulers (1 for mw1.micro, 2-5 otherwise)",
                        settings.schedulers, env, MinValue=1, MaxValue=5),
         webserver_access_mode=add("WebserverAccessMode", "Whether the Airflow UI is reachable from the internet",
                                   settings.webserver_access_mode, env, AllowedValues=list(WEBSERVER_ACCESS_MODES)),
-        vpc_cidr=cidr("VpcCIDR", "VPC", settings.vpc_cidr),
-        public_subnet_cidrs=(
-            cidr("PublicSubnet1CIDR", "public subnet in the first Availability Zone", settings.public_subnet_cidrs[0]),
-            cidr("PublicSubnet2CIDR", "public subnet in the second Availability Zone", settings.public_subnet_cidrs[1]),
-        ),
-        private_subnet_cidrs=(
-            cidr("PrivateSubnet1CIDR", "private subnet in the first Availability Zone", settings.private_subnet_cidrs[0]),
-            cidr("PrivateSubnet2CIDR", "private subnet in the second Availability Zone", settings.private_subnet_cidrs[1]),
-        ),
-        log_levels={
-            name.removesuffix("Level"): add(name, f"Log level of {name.removesuffix('LogsLevel')} logs",
-                                            getattr(settings, field), logs, AllowedValues=list(LOG_LEVELS))
-            for name, field in LOG_LEVEL_PARAMETERS.items()
-        },
         app_env=add("AppEnv", "Value of the Airflow option app.env (AIRFLOW__APP__ENV), e.g. dev or prd",
                     settings.app_env, env, AllowedPattern=APP_ENV_PATTERN,
                     ConstraintDescription="1-64 letters, digits, '.', '_' or '-'"),
     )
+
+    structure: dict[str, object] = {}
+    if settings.network == "create":
+        structure["vpc_cidr"] = cidr("VpcCIDR", "VPC", settings.vpc_cidr)
+        if settings.routing == "public":
+            structure["public_subnet_cidrs"] = tuple(
+                cidr(f"PublicSubnet{n}CIDR", f"public subnet in Availability Zone {n}", settings.public_subnet_cidrs[n - 1])
+                for n in (1, 2))
+        structure["private_subnet_cidrs"] = tuple(
+            cidr(f"PrivateSubnet{n}CIDR", f"private subnet in Availability Zone {n}", settings.private_subnet_cidrs[n - 1])
+            for n in (1, 2))
+    else:
+        structure["vpc_id"] = add("VpcId", "Existing VPC the environment runs in", settings.vpc_id or None, network,
+                                  kind="AWS::EC2::VPC::Id")
+        structure["private_subnet_ids"] = add(
+            "PrivateSubnetIds", "Exactly two private subnets of that VPC, in different Availability Zones, "
+            "with a route to a NAT gateway or VPC endpoints", ",".join(settings.private_subnet_ids) or None, network,
+            kind="List<AWS::EC2::Subnet::Id>")
+
+    log_levels = {
+        name.removesuffix("Level"): add(name, f"Log level of {name.removesuffix('LogsLevel')} logs",
+                                        getattr(settings, attr), logs, AllowedValues=list(LOG_LEVELS))
+        for name, attr in LOG_LEVEL_PARAMETERS.items()
+    }
+
+    versions: dict[str, tuple[Parameter, str]] = {}
+    for name, attr in S3_FILES.items():
+        if getattr(settings, attr):
+            parameter = add(f"{name}S3ObjectVersion",
+                            f"S3 object version of {getattr(settings, attr)}; empty: the latest when the environment is created",
+                            "", files, AllowedPattern=r"^[A-Za-z0-9._-]{0,1024}$")
+            condition = f"Has{name}Version"
+            template.add_condition(condition, Not(Equals(Ref(parameter), "")))
+            versions[name] = (parameter, condition)
+
+    return Parameters(**common, log_levels=log_levels, object_versions=versions, **structure)  # type: ignore[arg-type]

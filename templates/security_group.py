@@ -7,10 +7,11 @@ the self-referencing rule DAGs are never processed.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Sub, Tags, Template, ec2
+from troposphere import GetAtt, Template, ec2
 
 from .network import Network
 from .settings import Settings
+from .tagging import tags
 
 
 def add_security_group(template: Template, settings: Settings, network: Network) -> ec2.SecurityGroup:
@@ -18,15 +19,15 @@ def add_security_group(template: Template, settings: Settings, network: Network)
         ec2.SecurityGroup(
             "SecurityGroup",
             GroupDescription="Amazon MWAA environment: self-referencing, all egress",
-            VpcId=Ref(network.vpc),
+            VpcId=network.vpc_id,
             # Stated explicitly (it is also EC2's default) so the rule carries a description.
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="-1", CidrIp="0.0.0.0/0",
-                    Description="MWAA reaches AWS APIs, PyPI and DAG targets through the NAT gateways",
+                    Description="MWAA reaches AWS APIs, PyPI and what DAGs call",
                 )
             ],
-            Tags=Tags(Name=Sub("${EnvironmentName} MWAA")),
+            Tags=tags(settings, "MWAA"),
         )
     )
     # A separate resource: a rule inside the group cannot reference the group itself.

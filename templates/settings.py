@@ -27,6 +27,21 @@ ENVIRONMENT_CLASSES: tuple[str, ...] = ("mw1.micro", "mw1.small", "mw1.medium", 
 LOG_LEVELS: tuple[str, ...] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 
+NETWORKS: tuple[str, ...] = ("create", "existing")
+NAT_GATEWAYS: tuple[str, ...] = ("per_az", "single")
+ROUTINGS: tuple[str, ...] = ("public", "private")
+KMS_KEY_CHOICES = '"" (AWS-owned key), "create" (a customer managed key in the stack) or a KMS key ARN'
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$"
+VPC_ID_PATTERN = r"^vpc-[0-9a-f]{8,17}$"
+SUBNET_ID_PATTERN = r"^subnet-[0-9a-f]{8,17}$"
+AZ_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$"
+S3_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()/-]{1,1024}$"
+SECRET_PREFIX_PATTERN = r"^[A-Za-z0-9/_+=.@-]{1,256}$"
+MAINTENANCE_WINDOW_PATTERN = r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$"
+TAG_KEY_PATTERN = r"^[\w .:/=+@-]{1,128}$"
+TAG_VALUE_PATTERN = r"^[\w .:/=+@-]{0,256}$"
+SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
 # MWAA service limits (user guide, environment classes and autoscaling).
 MAX_WORKERS_LIMIT = 25
 SCHEDULERS_RANGE = (2, 5)  # mw1.micro runs exactly one scheduler
@@ -66,6 +81,35 @@ class Settings:
     # Becomes the Airflow configuration option app.env (AIRFLOW__APP__ENV in tasks).
     app_env: str = "dev"
 
+    # --- structure: build-time choices, not parameters ----------------------------
+    # "create": the quick-start VPC; "existing": VpcId/PrivateSubnetIds parameters, no network resources.
+    network: str = "create"
+    # Created VPC with public routing: a NAT gateway per AZ (quick start) or a single one (cheaper).
+    nat_gateways: str = "per_az"
+    # "private": no internet gateway or NAT; MWAA reaches AWS through VPC endpoints.
+    routing: str = "public"
+    # The VPC endpoints MWAA needs without internet (S3 gateway + interface endpoints).
+    vpc_endpoints: bool = False
+    # Created VPC: two AZ names; empty means the region's first two (Fn::GetAZs).
+    availability_zones: tuple[str, ...] = ()
+    # Existing network: defaults of the VpcId and PrivateSubnetIds parameters.
+    vpc_id: str = ""
+    private_subnet_ids: tuple[str, ...] = ()
+    # "" AWS-owned key, "create" a customer managed key in the stack, or an existing key's ARN.
+    kms_key: str = ""
+    # Object keys in the source bucket; each adds a <Name>S3ObjectVersion parameter.
+    requirements_s3_path: str = ""
+    plugins_s3_path: str = ""
+    startup_script_s3_path: str = ""
+    # Connections and variables from AWS Secrets Manager, read-only and limited to these prefixes.
+    secrets_backend: bool = False
+    secrets_connections_prefix: str = "airflow/connections"
+    secrets_variables_prefix: str = "airflow/variables"
+    # e.g. "SUN:03:00" (UTC, on the hour or half hour); empty keeps MWAA's choice.
+    weekly_maintenance_window_start: str = ""
+    # Tags on every resource that takes them, as (key, value) pairs.
+    tags: tuple[tuple[str, str], ...] = ()
+
     def __post_init__(self) -> None:
         for check in (
             self._check_types,
@@ -73,8 +117,14 @@ class Settings:
             self._check_choices,
             self._check_workers,
             self._check_schedulers,
+            self._check_structure,
             self._check_network,
             self._check_app_env,
+            self._check_kms_key,
+            self._check_s3_paths,
+            self._check_secrets,
+            self._check_maintenance_window,
+            self._check_tags,
         ):
             check()
 
@@ -85,12 +135,20 @@ class Settings:
             value = getattr(self, f.name)
             if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool)):
                 raise SettingsError(f.name, value, "must be a whole number")
+            if f.type == "bool" and not isinstance(value, bool):
+                raise SettingsError(f.name, value, "must be true or false")
             if f.type == "str" and not isinstance(value, str):
                 raise SettingsError(f.name, value, "must be a string")
             if f.type == "tuple[str, str]" and not (
                 isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
             ):
                 raise SettingsError(f.name, value, "must be exactly two CIDR blocks, one per Availability Zone")
+            if f.type == "tuple[str, ...]" and not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+                raise SettingsError(f.name, value, "must be a list of strings")
+            if f.type == "tuple[tuple[str, str], ...]" and not (
+                isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value)
+            ):
+                raise SettingsError(f.name, value, "must be a table of string keys and string values")
 
     def _check_environment_name(self) -> None:
         name = self.environment_name
@@ -103,6 +161,9 @@ class Settings:
 
     def _check_choices(self) -> None:
         choices = {
+            "network": NETWORKS,
+            "nat_gateways": NAT_GATEWAYS,
+            "routing": ROUTINGS,
             "airflow_version": AIRFLOW_VERSIONS,
             "environment_class": ENVIRONMENT_CLASSES,
             "webserver_access_mode": WEBSERVER_ACCESS_MODES,
@@ -132,7 +193,52 @@ class Settings:
         if not low <= self.schedulers <= high:
             raise SettingsError("schedulers", self.schedulers, f"must be between {low} and {high} for {self.environment_class}")
 
+    def _check_structure(self) -> None:
+        if self.network == "existing":
+            defaults = Settings.__dataclass_fields__
+            for name in ("nat_gateways", "routing", "vpc_endpoints", "availability_zones", "vpc_cidr",
+                         "public_subnet_cidrs", "private_subnet_cidrs"):
+                if getattr(self, name) != defaults[name].default:
+                    raise SettingsError(name, getattr(self, name), "applies only to network=create; an existing VPC brings its own")
+            if self.vpc_id and not re.match(VPC_ID_PATTERN, self.vpc_id):
+                raise SettingsError("vpc_id", self.vpc_id, "must be a VPC id such as vpc-0a1b2c3d4e5f67890")
+            if self.vpc_id and not self.private_subnet_ids:
+                raise SettingsError("private_subnet_ids", self.private_subnet_ids,
+                                    f"must name the two private subnets of {self.vpc_id} MWAA runs in")
+            if self.private_subnet_ids and not self.vpc_id:
+                raise SettingsError("vpc_id", self.vpc_id, "must name the VPC of private_subnet_ids")
+            if self.private_subnet_ids:
+                if len(self.private_subnet_ids) != 2 or len(set(self.private_subnet_ids)) != 2:
+                    raise SettingsError("private_subnet_ids", self.private_subnet_ids,
+                                        "must be exactly two different subnets, in two Availability Zones")
+                for subnet in self.private_subnet_ids:
+                    if not re.match(SUBNET_ID_PATTERN, subnet):
+                        raise SettingsError("private_subnet_ids", subnet, "must be subnet ids such as subnet-0a1b2c3d4e5f67890")
+            return
+        if self.vpc_id or self.private_subnet_ids:
+            name = "vpc_id" if self.vpc_id else "private_subnet_ids"
+            raise SettingsError(name, getattr(self, name), "applies only to network=existing")
+        if self.routing == "private":
+            if not self.vpc_endpoints:
+                raise SettingsError("vpc_endpoints", self.vpc_endpoints,
+                                    "must be true with routing=private: without a NAT gateway MWAA reaches AWS only through VPC endpoints")
+            if self.nat_gateways != "per_az":
+                raise SettingsError("nat_gateways", self.nat_gateways, "applies only to routing=public; private routing has no NAT")
+        if self.availability_zones:
+            zones = self.availability_zones
+            if len(zones) != 2:
+                raise SettingsError("availability_zones", zones, "must be exactly two Availability Zones")
+            for zone in zones:
+                if not re.match(AZ_PATTERN, zone):
+                    raise SettingsError("availability_zones", zone, "must be Availability Zone names such as eu-west-1a")
+            if zones[0] == zones[1]:
+                raise SettingsError("availability_zones", zones, "must be two different Availability Zones: MWAA needs its subnets in two")
+            if zones[0][:-1] != zones[1][:-1]:
+                raise SettingsError("availability_zones", zones, "must be in the same region")
+
     def _check_network(self) -> None:
+        if self.network == "existing":
+            return
         vpc = _network("vpc_cidr", self.vpc_cidr)
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
         for name in ("public_subnet_cidrs", "private_subnet_cidrs"):
@@ -148,6 +254,48 @@ class Settings:
     def _check_app_env(self) -> None:
         if not re.match(APP_ENV_PATTERN, self.app_env):
             raise SettingsError("app_env", self.app_env, "must be 1-64 characters of letters, digits, '.', '_' and '-'")
+
+    def _check_kms_key(self) -> None:
+        key = self.kms_key
+        if key in ("", "create"):
+            return
+        if ":alias/" in key or key.startswith("alias/"):
+            raise SettingsError("kms_key", key, "must be a key ARN: MWAA does not accept key aliases")
+        if re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/mrk-", key):
+            raise SettingsError("kms_key", key, "must not be a multi-Region key: MWAA does not support them")
+        if not re.match(KMS_KEY_ARN_PATTERN, key):
+            raise SettingsError("kms_key", key, "must be " + KMS_KEY_CHOICES)
+
+    def _check_s3_paths(self) -> None:
+        for name in ("requirements_s3_path", "plugins_s3_path", "startup_script_s3_path"):
+            value = getattr(self, name)
+            if value and (not re.match(S3_KEY_PATTERN, value) or value.startswith("/") or value.startswith("s3://")):
+                raise SettingsError(name, value, "must be an object key inside the source bucket, such as dags/requirements.txt")
+        if self.plugins_s3_path and not self.plugins_s3_path.endswith(".zip"):
+            raise SettingsError("plugins_s3_path", self.plugins_s3_path, "must name a .zip file")
+
+    def _check_secrets(self) -> None:
+        for name in ("secrets_connections_prefix", "secrets_variables_prefix"):
+            value = getattr(self, name)
+            if not re.match(SECRET_PREFIX_PATTERN, value) or value.startswith("/") or value.endswith("/"):
+                raise SettingsError(name, value, "must be a Secrets Manager name prefix such as airflow/connections")
+
+    def _check_maintenance_window(self) -> None:
+        window = self.weekly_maintenance_window_start
+        if window and not re.match(MAINTENANCE_WINDOW_PATTERN, window):
+            raise SettingsError("weekly_maintenance_window_start", window, "must be DAY:HH:MM with DAY MON-SUN and MM 00 or 30, e.g. SUN:03:00")
+
+    def _check_tags(self) -> None:
+        keys = [key for key, _ in self.tags]
+        if len(keys) != len(set(keys)) or len(keys) > 40:
+            raise SettingsError("tags", dict(self.tags), "must have unique keys, at most 40")
+        for key, value in self.tags:
+            if key == "Name":
+                raise SettingsError("tags", key, "Name is set per resource by the template; choose another key")
+            if key.lower().startswith("aws:") or not re.match(TAG_KEY_PATTERN, key):
+                raise SettingsError("tags", key, "keys must be 1-128 letters, digits, spaces or _.:/=+-@ and not start with aws:")
+            if not re.match(TAG_VALUE_PATTERN, value):
+                raise SettingsError("tags", f"{key}={value}", "values must be 0-256 letters, digits, spaces or _.:/=+-@")
 
 
 LOG_LEVEL_SETTINGS: tuple[str, ...] = (
@@ -191,9 +339,23 @@ def _coerce(name: str, type_name: object, value: object) -> object:
             return int(value.strip())
         except ValueError:
             raise SettingsError(name, value, "must be a whole number") from None
-    if type_name == "tuple[str, str]":
+    if type_name == "bool" and isinstance(value, str):
+        if value.strip().lower() in ("true", "1", "yes"):
+            return True
+        if value.strip().lower() in ("false", "0", "no"):
+            return False
+        raise SettingsError(name, value, "must be true or false")
+    if type_name in ("tuple[str, str]", "tuple[str, ...]"):
         if isinstance(value, str):
-            value = [part.strip() for part in value.split(",")]
+            value = [part.strip() for part in value.split(",")] if value.strip() else []
         if isinstance(value, list):
             return tuple(value)
+    if type_name == "tuple[tuple[str, str], ...]":
+        if isinstance(value, str):  # --set tags=team=data,cost-center=42
+            pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+            if any(not sep for _, sep, _ in pairs):
+                raise SettingsError(name, value, "must be KEY=VALUE pairs separated by commas")
+            value = {k.strip(): v.strip() for k, _, v in pairs}
+        if isinstance(value, dict):
+            return tuple(sorted((str(k), v if isinstance(v, str) else repr(v)) for k, v in value.items()))
     return value

@@ -5,6 +5,8 @@ from __future__ import annotations
 from troposphere import Template
 
 from .bucket import add_source_bucket
+from .encryption import add_kms_key
+from .endpoints import add_vpc_endpoints
 from .environment import add_environment
 from .execution_role import add_execution_role
 from .network import add_network
@@ -27,9 +29,12 @@ def build_template(settings: Settings) -> Template:
     params = add_parameters(template, settings)
     network = add_network(template, settings, params)
     security_group = add_security_group(template, settings, network)
+    if settings.vpc_endpoints:
+        add_vpc_endpoints(template, settings, network, security_group)
     bucket = add_source_bucket(template, settings)
-    execution = add_execution_role(template, settings, bucket)
-    environment = add_environment(template, settings, params, network, security_group, bucket, execution)
+    kms_key_arn = add_kms_key(template, settings)
+    execution = add_execution_role(template, settings, bucket, kms_key_arn)
+    environment = add_environment(template, settings, params, network, security_group, bucket, execution, kms_key_arn)
     add_outputs(template, network, security_group, bucket, execution, environment)
     return template
 
