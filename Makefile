@@ -3,6 +3,7 @@
 #   .venv          build, lint, AWS CLI and emulator (requirements.txt)
 #   .venv-airflow  Airflow as the template deploys it by default (requirements-airflow.txt)
 #   .venv-airflow2 the newest Airflow 2 MWAA supports (requirements-airflow2.txt)
+#   .venv-security checkov and parliament (requirements-security.txt)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,6 +16,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW2_VENV := .venv-airflow2
+SECURITY_VENV := .venv-security
 DAG ?= emr_steps
 CONF ?= {}
 FAIL ?=
@@ -32,7 +34,8 @@ DELETE ?=
 YES ?=
 CMD ?= version
 BASE ?= HEAD
-TEMPLATE ?= out/mwaa.yaml
+# An environment with its own settings file (environments/$(ENV).toml) deploys its own template.
+TEMPLATE ?= $(if $(wildcard out/mwaa-$(ENV).yaml),out/mwaa-$(ENV).yaml,out/mwaa.yaml)
 # $(call quote,VAR): VAR's value single-quoted for the shell, whatever quotes or commas it holds.
 quote = '$(subst ','"'"',$($(1)))'
 OPS = $(PY) ops.py --stack '$(STACK_NAME)' --env '$(ENV)' $(if $(REGION),--region '$(REGION)') $(if $(PROFILE),--profile '$(PROFILE)')
@@ -61,17 +64,21 @@ $(AIRFLOW_VENV)/.installed: requirements-airflow.txt constraints-airflow.txt
 $(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt constraints-airflow2.txt
 	$(call venv,$(AIRFLOW2_VENV),requirements-airflow2.txt,constraints-airflow2.txt)
 
+$(SECURITY_VENV)/.installed: requirements-security.txt constraints-security.txt
+	$(call venv,$(SECURITY_VENV),requirements-security.txt,constraints-security.txt)
+
 template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on first use)
 	@$(PY) build.py
 
 check: $(VENV)/.installed ## Fail when out/ is stale
 	@$(PY) build.py --check
 
-lint: $(VENV)/.installed ## cfn-lint every template in out/, informational rules included
+lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## cfn-lint (informational rules included), checkov and parliament on every template in out/
 	@$(VENV)/bin/cfn-lint --include-checks I --regions us-east-1 eu-west-1 ap-northeast-1 -- out/*.yaml
 	@echo "cfn-lint: no findings in $$(ls out/*.yaml | tr '\n' ' ')"
+	@$(SECURITY_VENV)/bin/python tests/security_gates.py out/*.yaml
 
-test-template: $(VENV)/.installed
+test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/template
 
 test-dags: $(AIRFLOW_VENV)/.installed

@@ -121,22 +121,24 @@ def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object, 
             Resource=["*"],
         ),
         Statement(
-            Sid="WriteEnvironmentLogs",
+            Sid="UseEnvironmentLogs",
             Effect=Allow,
             Action=[
                 logs.CreateLogGroup,
                 logs.CreateLogStream,
                 logs.GetLogEvents,
                 logs.GetLogGroupFields,
+                logs.GetLogRecord,
+                logs.GetQueryResults,
                 logs.PutLogEvents,
             ],
             Resource=[_arn("logs", "log-group:airflow-${EnvironmentName}-*")],
         ),
         Statement(
-            # These actions have no resource-level permissions.
-            Sid="ReadLogMetadata",
+            # Listing log groups has no resource-level permissions.
+            Sid="ListLogGroups",
             Effect=Allow,
-            Action=[logs.DescribeLogGroups, logs.GetLogRecord, logs.GetQueryResults],
+            Action=[logs.DescribeLogGroups],
             Resource=["*"],
         ),
         Statement(Sid="PublishMetrics", Effect=Allow, Action=[cloudwatch.PutMetricData], Resource=["*"]),
