@@ -15,7 +15,9 @@ holds a half-written template.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import difflib
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -68,26 +70,33 @@ def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str,
     return values
 
 
-def build_one(name: str, values: dict[str, object]) -> str:
-    text = render(from_mapping(values))
-    size = len(text.encode())
-    if size > MAX_TEMPLATE_BYTES:
-        raise UsageError(f"{name} is {size} bytes; templates over {MAX_TEMPLATE_BYTES} need an S3 bucket to deploy")
-    return text
-
-
 def build(values: dict[str, object] | None = None) -> dict[str, str]:
     """File name -> YAML.  Without explicit settings: the default template and one per environment file."""
     if values is not None:
-        return {TEMPLATE_NAME: build_one(TEMPLATE_NAME, values)}
-    files = {TEMPLATE_NAME: build_one(TEMPLATE_NAME, {})}
-    for path in sorted(ENVIRONMENTS.glob("*.toml")):
-        name = f"mwaa-{path.stem}.yaml"
-        try:
-            files[name] = build_one(name, read_toml(path))
-        except SettingsError as err:
-            raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
+        wanted = {TEMPLATE_NAME: from_mapping(values)}
+    else:
+        wanted = {TEMPLATE_NAME: from_mapping({})}
+        for path in sorted(ENVIRONMENTS.glob("*.toml")):
+            try:
+                wanted[f"mwaa-{path.stem}.yaml"] = from_mapping(read_toml(path))
+            except SettingsError as err:
+                raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
+    files = dict(zip(wanted, render_all(list(wanted.values()))))
+    for name, text in files.items():
+        size = len(text.encode())
+        if size > MAX_TEMPLATE_BYTES:
+            raise UsageError(f"{name} is {size} bytes; templates over {MAX_TEMPLATE_BYTES} need an S3 bucket to deploy")
     return files
+
+
+def render_all(settings: list) -> list[str]:
+    """Render on every core: PyYAML's pure-Python emitter is most of the build time.
+    Settings are validated before this point, so workers only render."""
+    workers = min(len(settings), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [render(s) for s in settings]
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(render, settings))
 
 
 def check(out: Path, files: dict[str, str], complete: bool) -> int:

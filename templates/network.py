@@ -115,9 +115,13 @@ def _add_subnet(template: Template, settings: Settings, vpc: ec2.VPC, kind: str,
                 cidr: object) -> ec2.Subnet:
     number = index + 1
     zone = settings.availability_zones[index] if settings.availability_zones else Select(index, GetAZs(""))
+    # Zones named in the settings are a deliberate choice (capacity, AZ-ID alignment); cfn-lint's
+    # "avoid hard-coded zones" (W3010) is for accidental ones.
+    chosen = {"Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W3010"]}}}} if settings.availability_zones else {}
     return template.add_resource(
         ec2.Subnet(
             f"{kind}Subnet{number}",
+            **chosen,
             VpcId=Ref(vpc),
             AvailabilityZone=zone,
             CidrBlock=Ref(cidr),

@@ -127,3 +127,14 @@ def test_unreachable_aws_fails_in_one_line(env):
     assert result.returncode != 0
     [line] = error_lines(result)
     assert line.startswith("mwaa-stack: error: cannot reach http://127.0.0.1:") and "emulator" in line
+
+
+def test_an_environment_with_a_settings_file_deploys_its_own_template(env):
+    result = make(env, "deploy", ENV="dev")
+    assert result.returncode == 0, result.stderr
+    cfn = client(env, "cloudformation")
+    resources = cfn.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    kinds = [r["ResourceType"] for r in resources]
+    assert kinds.count("AWS::EC2::NatGateway") == 1, "out/mwaa-dev.yaml: a single NAT gateway"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack(env)["Parameters"]}
+    assert (params["EnvironmentClass"], params["AppEnv"]) == ("mw1.micro", "dev")

@@ -29,10 +29,13 @@ def test_same_settings_give_byte_identical_yaml(tmp_path: Path) -> None:
                        capture_output=True)
         outputs.append((out / "mwaa.yaml").read_bytes())
     assert outputs[0] == outputs[1] == COMMITTED.read_bytes()
+    for name in ("mwaa-dev.yaml", "mwaa-prd.yaml", "mwaa-private.yaml", "mwaa-existing-vpc.yaml"):
+        assert (tmp_path / "0" / name).read_bytes() == (tmp_path / "12345" / name).read_bytes() == (ROOT / "out" / name).read_bytes()
 
 
 def test_template_deploys_without_an_artifacts_bucket() -> None:
-    assert len(COMMITTED.read_bytes()) < MAX_TEMPLATE_BYTES
+    for template in (ROOT / "out").glob("*.yaml"):
+        assert len(template.read_bytes()) < MAX_TEMPLATE_BYTES, template.name
 
 
 def test_check_passes_on_a_fresh_build_and_fails_on_a_stale_file(tmp_path: Path) -> None:
@@ -126,3 +129,62 @@ def test_bad_settings_files(tmp_path: Path, content: str | None, message: str) -
     result = build("--settings", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+VARIANT_BAD_SETTINGS = [
+    (["--set", "availability_zones=eu-west-1a,eu-west-1a"], "availability_zones", "two different Availability Zones"),
+    (["--set", "availability_zones=eu-west-1a,eu-west-1b,eu-west-1c"], "availability_zones", "exactly two"),
+    (["--set", "availability_zones=eu-west-1a,us-east-1b"], "availability_zones", "same region"),
+    (["--set", "availability_zones=west-1"], "availability_zones", "exactly two"),
+    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0"], "private_subnet_ids", "must name the two private subnets"),
+    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
+      "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d,subnet-2a1b2c3d"], "private_subnet_ids", "exactly two different subnets"),
+    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
+      "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-0a1b2c3d"], "private_subnet_ids", "exactly two different subnets"),
+    (["--set", "network=existing", "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d"], "vpc_id", "must name the VPC"),
+    (["--set", "network=existing", "--set", "vpc_id=vpc-xyz"], "vpc_id", "must be a VPC id"),
+    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
+      "--set", "private_subnet_ids=subnet-0a1b2c3d,sub-1"], "private_subnet_ids", "must be subnet ids"),
+    (["--set", "network=existing", "--set", "nat_gateways=single"], "nat_gateways", "applies only to network=create"),
+    (["--set", "network=existing", "--set", "routing=private"], "routing", "applies only to network=create"),
+    (["--set", "vpc_id=vpc-0123456789abcdef0"], "vpc_id", "applies only to network=existing"),
+    (["--set", "network=cloud"], "network", "create, existing"),
+    (["--set", "nat_gateways=none"], "nat_gateways", "per_az, single"),
+    (["--set", "routing=private"], "vpc_endpoints", "must be true with routing=private"),
+    (["--set", "routing=private", "--set", "vpc_endpoints=true", "--set", "nat_gateways=single"], "nat_gateways", "private routing has no NAT"),
+    (["--set", "vpc_endpoints=maybe"], "vpc_endpoints", "true or false"),
+    (["--set", "kms_key=alias/aws/airflow"], "kms_key", "MWAA does not accept key aliases"),
+    (["--set", "kms_key=arn:aws:kms:eu-west-1:123456789012:alias/mwaa"], "kms_key", "MWAA does not accept key aliases"),
+    (["--set", "kms_key=arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"], "kms_key", "multi-Region"),
+    (["--set", "kms_key=my-key"], "kms_key", '"create" (a customer managed key in the stack) or a KMS key ARN'),
+    (["--set", "plugins_s3_path=plugins.tar.gz"], "plugins_s3_path", ".zip"),
+    (["--set", "requirements_s3_path=s3://bucket/requirements.txt"], "requirements_s3_path", "object key inside the source bucket"),
+    (["--set", "secrets_backend=true", "--set", "secrets_connections_prefix=/airflow/"], "secrets_connections_prefix", "Secrets Manager name prefix"),
+    (["--set", "weekly_maintenance_window_start=SUNDAY:03:00"], "weekly_maintenance_window_start", "DAY:HH:MM"),
+    (["--set", "weekly_maintenance_window_start=SUN:03:15"], "weekly_maintenance_window_start", "MM 00 or 30"),
+    (["--set", "tags=aws:owner=me"], "tags", "not start with aws:"),
+    (["--set", "tags=Name=mine"], "tags", "Name is set per resource"),
+    (["--set", "tags=team"], "tags", "KEY=VALUE pairs"),
+    (["--set", "tags=team=a;b"], "tags", "values must be"),
+    (["--set", "environment_class=mw1.micro", "--set", "max_workers=3"], "max_workers", "must be 1 for mw1.micro"),
+]
+
+
+@pytest.mark.parametrize("args,setting,allowed", VARIANT_BAD_SETTINGS, ids=[" ".join(c[0][1::2]) for c in VARIANT_BAD_SETTINGS])
+def test_bad_variant_settings_exit_2_with_one_line_and_write_nothing(tmp_path: Path, args, setting, allowed) -> None:
+    test_bad_settings_exit_2_with_one_line_and_write_nothing(tmp_path, args, setting, allowed)
+
+
+def test_every_environment_file_has_its_template() -> None:
+    environments = sorted(p.stem for p in (ROOT / "environments").glob("*.toml"))
+    assert environments, "the repository ships sample environments"
+    templates = sorted(p.name for p in (ROOT / "out").glob("*.yaml"))
+    assert templates == sorted(["mwaa.yaml", *(f"mwaa-{name}.yaml" for name in environments)])
+
+
+def test_check_reports_a_template_whose_settings_file_is_gone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "out", out)
+    (out / "mwaa-retired.yaml").write_text("Resources: {}\n")
+    result = build("--check", "--out", str(out))
+    assert result.returncode == 1 and "mwaa-retired.yaml: no longer generated" in result.stdout
