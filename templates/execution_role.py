@@ -85,8 +85,8 @@ def secrets_statement(settings: Settings) -> list[Statement]:
     ]
 
 
-def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object, kms_key_arn: object | None = None,
-                                settings: Settings | None = None) -> list[Statement]:
+def execution_policy_statements(settings: Settings, bucket_arn: object, bucket_objects_arn: object,
+                                kms_key_arn: object | None) -> list[Statement]:
     return [
         Statement(
             Sid="PublishEnvironmentMetrics",
@@ -166,7 +166,7 @@ def execution_policy_statements(bucket_arn: object, bucket_objects_arn: object, 
             Action=[elasticmapreduce.AddJobFlowSteps, elasticmapreduce.DescribeCluster, elasticmapreduce.DescribeStep],
             Resource=[_arn("elasticmapreduce", "cluster/*")],
         ),
-        *secrets_statement(settings or Settings()),
+        *secrets_statement(settings),
     ]
 
 
@@ -197,7 +197,7 @@ def add_execution_role(template: Template, settings: Settings, bucket: object,
             PolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=execution_policy_statements(
-                    GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket.title), kms_key_arn, settings
+                    settings, GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket.title), kms_key_arn
                 ),
             ),
         )

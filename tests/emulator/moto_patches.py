@@ -315,8 +315,15 @@ def _patch_s3_bucket() -> None:
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
-def _add_bucket_policy() -> None:
+def _forget_cached_models() -> None:
+    """moto finds CloudFormation models by scanning subclasses once; make it scan again."""
     from moto.cloudformation import parsing
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _add_bucket_policy() -> None:
     from moto.core.common_models import CloudFormationModel
     from moto.s3.models import s3_backends
 
@@ -349,8 +356,7 @@ def _add_bucket_policy() -> None:
         def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
             s3_backends[account_id]["aws"].delete_bucket_policy(cloudformation_json["Properties"]["Bucket"])
 
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    _forget_cached_models()
 
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.s3.models import FakeBucket
@@ -370,7 +376,6 @@ def _add_bucket_policy() -> None:
 def _add_mwaa_environment() -> None:
     import hashlib
 
-    from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
     from moto.core.common_models import CloudFormationModel
     from moto.ec2.models import ec2_backends
@@ -469,8 +474,7 @@ def _add_mwaa_environment() -> None:
         def delete(self, account_id: str, region_name: str) -> None:
             MWAA_ENVIRONMENTS.pop((account_id, region_name, self.name), None)
 
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    _forget_cached_models()
 
 
 def apply(step_polls: int | None = None) -> None:

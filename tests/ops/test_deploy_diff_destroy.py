@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import REGION, STACK, client, closed_port, error_lines, make
+from tests.ops.conftest import REGION, STACK, client, closed_port, error_lines, make
 
 
 def stack(env) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, STACK, client, error_lines, make
+from tests.ops.conftest import ROOT, STACK, client, error_lines, make
 
 
 def bucket_of(env) -> str:

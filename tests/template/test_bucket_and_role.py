@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Cfn
+from tests.template.conftest import Cfn
 
 BUCKET = "EnvironmentBucket"
 BUCKET_ARN = {"Fn::GetAtt": [BUCKET, "Arn"]}

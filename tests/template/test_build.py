@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMMITTED, ROOT, build
+from tests.template.conftest import COMMITTED, ROOT, build
 
 MAX_TEMPLATE_BYTES = 51_200
 

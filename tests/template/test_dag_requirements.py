@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
+from tests.template.conftest import ROOT
 from templates.settings import Settings
 
 REQUIREMENTS = ROOT / "dags" / "requirements.txt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Cfn, rendered
+from tests.template.conftest import Cfn, rendered
 from templates.settings import AIRFLOW_VERSIONS
 
 LOG_MODULES = ("DagProcessingLogs", "SchedulerLogs", "TaskLogs", "WebserverLogs", "WorkerLogs")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from conftest import Cfn
+from tests.template.conftest import Cfn
 
 EXPECTED_TYPES = {
     "AWS::EC2::VPC": 1,

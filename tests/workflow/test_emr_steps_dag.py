@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import DAGS, dagbag, new_cluster, run
+from tests.workflow.conftest import DAGS, dagbag, new_cluster, run
 
 GROUPS = ("app1", "app2")
 ATTEMPTS = 3  # one try plus the groups' two retries
@@ -35,7 +35,7 @@ def test_every_dag_file_imports_without_errors():
 
 
 def test_structure_groups_in_order_with_reschedule_sensors(dag):
-    assert dag.get_task("check_cluster").downstream_task_ids == {f"app1.add_step_1"}
+    assert dag.get_task("check_cluster").downstream_task_ids == {"app1.add_step_1"}
     assert dag.get_task("app2.add_step_1").upstream_task_ids == {"app1.done"}
     assert dag.get_task("app2.done").downstream_task_ids == set()
     for group in GROUPS:
@@ -161,7 +161,7 @@ def run_dag_command(*args: str):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from tests.workflow.conftest import ROOT
 
     return subprocess.run([sys.executable, "-m", "tests.emulator.run_dag", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
