@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.ops.conftest import REGION, STACK, client, closed_port, error_lines, make
+from tests.ops.conftest import REGION, ROOT, STACK, client, closed_port, error_lines, make
 
 
 def stack(env) -> dict:
@@ -138,3 +138,17 @@ def test_an_environment_with_a_settings_file_deploys_its_own_template(env):
     assert kinds.count("AWS::EC2::NatGateway") == 1, "out/mwaa-dev.yaml: a single NAT gateway"
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack(env)["Parameters"]}
     assert (params["EnvironmentClass"], params["AppEnv"]) == ("mw1.micro", "dev")
+
+
+def test_a_failing_deploy_prints_the_stack_events_and_one_error_line(env, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    # MWAA refuses a bucket without versioning; the emulated environment checks it too.
+    text = (ROOT / "out" / "mwaa.yaml").read_text().replace("Status: Enabled", "Status: Suspended")
+    assert text != (ROOT / "out" / "mwaa.yaml").read_text()
+    broken.write_text(text)
+    result = make(env, "deploy", TEMPLATE=str(broken))
+    assert result.returncode != 0
+    assert "Stack mwaa-test events" in result.stderr
+    [line] = error_lines(result)
+    assert line.startswith("mwaa-stack: error: deploy of stack mwaa-test failed:")
+    assert "versioning" in result.stderr
