@@ -106,11 +106,23 @@ def stack_of(aws: Aws, name: str) -> dict[str, Any] | None:
         raise
 
 
-def outputs_of(aws: Aws, name: str) -> dict[str, str]:
+class Outputs(dict):
+    """A stack's outputs; a missing one is an error that says why, not a KeyError."""
+
+    def __init__(self, stack: dict) -> None:
+        super().__init__({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
+        self.stack = stack
+
+    def __missing__(self, key: str) -> str:
+        raise OpsError(f"stack {self.stack['StackName']} is {self.stack['StackStatus']} and has no output {key}: "
+                       "run `make deploy` (after `make destroy YES=1` if its creation failed)")
+
+
+def outputs_of(aws: Aws, name: str) -> Outputs:
     stack = stack_of(aws, name)
     if stack is None:
         raise OpsError(f"stack {name} does not exist in {aws.region}: run `make deploy` first")
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return Outputs(stack)
 
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -178,25 +190,31 @@ def deploy(aws: Aws, args: argparse.Namespace) -> int:
     ]
     result = aws.cli(*command)
     if result.returncode != 0:
-        print_failure_events(aws, args.stack)
-        reason = [line for line in (result.stderr or "").splitlines() if line.strip()]
-        raise OpsError(f"deploy of stack {args.stack} failed: {reason[-1] if reason else 'see the events above'}")
+        failure = print_failure_events(aws, args.stack)
+        lines = [line for line in (result.stderr or "").splitlines() if line.strip()]
+        reason = failure or (lines[-1] if lines else "see the events above")
+        if any("ROLLBACK_COMPLETE" in line for line in lines):
+            reason = (f"it is ROLLBACK_COMPLETE: its creation failed ({failure}) and it cannot be updated; "
+                      "`make destroy YES=1` (the bucket is kept), then deploy again")
+        raise OpsError(f"deploy of stack {args.stack} failed: {reason}")
     print(f"\nStack {args.stack} outputs:")
     print(table(sorted(outputs_of(aws, args.stack).items()), ("Output", "Value")))
     return 0
 
 
-def print_failure_events(aws: Aws, name: str) -> None:
+def print_failure_events(aws: Aws, name: str) -> str | None:
+    """Print the stack's failed events (or its latest ones); return the first failure's reason."""
     try:
         events = aws.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
     except Exception:  # the stack may not exist at all; the CLI's message says why
-        return
+        return None
     failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
-    rows = [(str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+    rows = [(str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
             for e in (failed or events[:10])]
     if rows:
         print(f"\nStack {name} events{' (failures)' if failed else ''}:", file=sys.stderr)
         print(table(rows, ("Time", "Resource", "Status", "Reason")), file=sys.stderr)
+    return failed[-1].get("ResourceStatusReason") if failed else None
 
 
 def preview(aws: Aws, args: argparse.Namespace) -> int:

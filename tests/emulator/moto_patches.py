@@ -35,6 +35,9 @@ CloudFormation (deploy, diff, destroy), where stock moto 5.2.5 is wrong:
   ``aws:SecureTransport = false`` would refuse every request; the emulator is
   reached over plain HTTP where AWS is reached over TLS, so those statements
   are left out of moto's enforcement (``get-bucket-policy`` still shows them).
+* A change set whose execution fails raised an error from ExecuteChangeSet and
+  left the stack IN_PROGRESS forever; as on AWS, the stack now gets a FAILED
+  event with the reason and rolls back (ROLLBACK_COMPLETE, which refuses updates).
 * Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
   policies...); those are now left behind silently, as a finished delete.
 
@@ -243,8 +246,12 @@ def _patch_change_sets() -> None:
             from moto.cloudformation.exceptions import ValidationError
 
             raise ValidationError(message=f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current status of [{change_set.status}]")
-        execute(self, change_set_name, stack_name)
         stack = self.stacks[change_set.stack_id]
+        try:
+            execute(self, change_set_name, stack_name)
+        except Exception as err:  # noqa: BLE001 - AWS reports a failed execution through the stack, not the call
+            rolled_back(stack, change_set, err)
+            return
         stack._parse_template()
         stack.output_map = stack._create_output_map()
         for export in stack.exports:
@@ -258,6 +265,31 @@ def _patch_change_sets() -> None:
             del self.change_sets[change_set_id]
 
     CloudFormationBackend.execute_change_set = execute_change_set
+
+    def create_change_set_checked(self, stack_name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from moto.cloudformation.exceptions import ValidationError
+
+        for stack in self.stacks.values():
+            if stack.name == stack_name and stack.status == "ROLLBACK_COMPLETE":
+                raise ValidationError(message=f"Stack:{stack.stack_id} is in ROLLBACK_COMPLETE state and can not be updated.")
+        return create_change_set(self, stack_name, *args, **kwargs)
+
+    CloudFormationBackend.create_change_set = create_change_set_checked
+
+
+def rolled_back(stack, change_set, error: Exception) -> None:  # type: ignore[no-untyped-def]
+    """What AWS does when a change set fails: a FAILED event with the reason, then a rollback."""
+    reason = getattr(error, "message", None) or str(error)
+    creating = change_set.change_set_type == "CREATE"
+    stack._add_stack_event("CREATE_FAILED" if creating else "UPDATE_FAILED", resource_status_reason=reason)
+    change_set.execution_status = "EXECUTE_FAILED"
+    if creating:
+        stack.template = change_set.template  # a rolled-back stack keeps the template it failed with
+        stack.resource_map.delete()
+        stack.status = "ROLLBACK_COMPLETE"
+    else:
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack._add_stack_event(stack.status)
 
 
 def _patch_updates_and_deletes() -> None:

@@ -152,3 +152,30 @@ def test_a_failing_deploy_prints_the_stack_events_and_one_error_line(env, tmp_pa
     [line] = error_lines(result)
     assert line.startswith("mwaa-stack: error: deploy of stack mwaa-test failed:")
     assert "versioning" in result.stderr
+
+
+def test_a_stack_whose_creation_failed_says_how_to_recover(env, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "out" / "mwaa.yaml").read_text().replace("Status: Enabled", "Status: Suspended"))
+    assert make(env, "deploy", TEMPLATE=str(broken)).returncode != 0
+    assert stack(env)["StackStatus"] == "ROLLBACK_COMPLETE"
+    again = make(env, "deploy")
+    assert again.returncode != 0
+    [line] = error_lines(again)
+    assert "ROLLBACK_COMPLETE" in line and "make destroy YES=1" in line
+    assert make(env, "destroy", YES="1").returncode == 0
+    assert make(env, "deploy").returncode == 0
+    assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_operations_on_a_failed_stack_say_what_to_do(env, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "out" / "mwaa.yaml").read_text().replace("Status: Enabled", "Status: Suspended"))
+    failed = make(env, "deploy", TEMPLATE=str(broken))
+    [line] = error_lines(failed)
+    assert line == "mwaa-stack: error: deploy of stack mwaa-test failed: Provided bucket does not have versioning enabled"
+    for target in ("sync", "ui", "airflow", "trigger"):
+        result = make(env, target)
+        assert result.returncode != 0
+        [line] = error_lines(result)
+        assert "is ROLLBACK_COMPLETE and has no output" in line and "make destroy YES=1" in line, target
