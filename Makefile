@@ -103,7 +103,9 @@ deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PA
 	@$(OPS) deploy --template '$(TEMPLATE)' $(PARAMS)
 
 diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), then a change-set preview against the stack
-	@git --no-pager diff --stat $(BASE) -- out/ && git --no-pager diff $(BASE) -- out/
+	@if git rev-parse --verify --quiet '$(BASE)' >/dev/null; then \
+		git --no-pager diff --stat '$(BASE)' -- out/ && git --no-pager diff '$(BASE)' -- out/; \
+	else echo "(no git revision $(BASE): skipping the template diff)"; fi
 	@$(OPS) diff --template '$(TEMPLATE)' $(PARAMS)
 
 sync: $(VENV)/.installed ## Upload dags/ (DELETE=1 also removes S3-only files under dags/); bump requirements/plugins/startup

@@ -179,3 +179,12 @@ def test_operations_on_a_failed_stack_say_what_to_do(env, tmp_path):
         assert result.returncode != 0
         [line] = error_lines(result)
         assert "is ROLLBACK_COMPLETE and has no output" in line and "make destroy YES=1" in line, target
+
+
+def test_make_without_a_target_lists_the_targets(env):
+    import subprocess
+
+    result = subprocess.run(["make", "--no-print-directory"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0
+    for target in ("template", "test", "deploy", "diff", "sync", "ui", "airflow", "trigger", "destroy", "dag-test", "bench"):
+        assert re.search(rf"^  {target} +\S", result.stdout, re.M), target
