@@ -1,9 +1,11 @@
 """Build settings: one frozen, validated value that says what template to build.
 
-Each field here is the *default* of a CloudFormation Parameter of the same
-meaning (see ``parameters.py``): a deployer can still override it with
-``--parameter-overrides``; the settings decide what the committed template
-offers out of the box and are validated before anything is written.
+The first group of fields are the *defaults* of CloudFormation Parameters of
+the same meaning (see ``parameters.py``): a deployer can still override them
+with ``--parameter-overrides``.  The second group is structure, decided at
+build time: which network, NAT and endpoints exist, the KMS key, optional
+files, the secrets backend, tags.  Everything is validated before anything is
+written.
 
 Validation errors are :class:`SettingsError`, whose message is one line naming
 the setting, the bad value and what is allowed.
