@@ -316,7 +316,7 @@ def sync(aws: Aws, args: argparse.Namespace) -> int:
         wanted["Plugins"] = upload_if_changed(aws, s3, bucket, "plugins.zip", zip_folder(args.plugins))
     if args.startup and args.startup.is_file():
         wanted["StartupScript"] = upload_if_changed(aws, s3, bucket, "startup.sh", args.startup.read_bytes())
-    return point_environment_at(aws, s3, environment, bucket, wanted)
+    return point_environment_at(aws, s3, outputs.stack, environment, bucket, wanted)
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -348,29 +348,82 @@ def upload_if_changed(aws: Aws, s3, bucket: str, key: str, content: bytes) -> st
     return key
 
 
-def point_environment_at(aws: Aws, s3, environment: str, bucket: str, wanted: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
-    """Update the environment to the newest object versions; MWAA ignores a changed file otherwise."""
+def point_environment_at(aws: Aws, s3, stack: dict, environment: str, bucket: str, wanted: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+    """Make the environment use the newest object versions; MWAA ignores a changed file otherwise.
+
+    Where the template manages a file (a ``<Name>S3ObjectVersion`` parameter), the stack is
+    updated with the new version, so CloudFormation stays the source of truth; otherwise the
+    environment is updated through the MWAA API (drift detection will then report it).
+    """
     if not wanted:
         return 0
     mwaa = aws.client("mwaa")
     current = mwaa.get_environment(Name=environment)["Environment"]
-    update: dict[str, str] = {}
+    managed = managed_paths(aws, stack)
+    through_stack: dict[str, str] = {}
+    through_api: dict[str, str] = {}
     for prop, key in sorted(wanted.items()):
+        if prop in managed and managed[prop] != key:
+            raise OpsError(f"the template reads {prop} from {managed[prop]} but sync uploads {key}: "
+                           f"set {prop_setting(prop)} = \"{key}\" in the environment's settings file")
         latest = s3.head_object(Bucket=bucket, Key=key)
         if current.get(f"{prop}S3Path") == key and current.get(f"{prop}S3ObjectVersion"):
             in_use = s3.head_object(Bucket=bucket, Key=key, VersionId=current[f"{prop}S3ObjectVersion"])
             if in_use["ETag"] == latest["ETag"]:
                 continue  # same content: a new version alone is no reason to restart MWAA
-        update[f"{prop}S3Path"] = key
-        update[f"{prop}S3ObjectVersion"] = latest["VersionId"]
-    if not update:
+        if prop in managed:
+            through_stack[f"{prop}S3ObjectVersion"] = latest["VersionId"]
+        else:
+            through_api[f"{prop}S3Path"] = key
+            through_api[f"{prop}S3ObjectVersion"] = latest["VersionId"]
+    if not through_stack and not through_api:
         print(f"Environment {environment} already uses the current {', '.join(sorted(wanted.values()))}.")
         return 0
-    mwaa.update_environment(Name=environment, **update)
+    if through_stack:
+        update_stack_parameters(aws, stack, through_stack)
+    if through_api:
+        mwaa.update_environment(Name=environment, **through_api)
     print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")
-    for name, value in sorted(update.items()):
-        print(f"  {name} = {value}")
+    for name, value in sorted({**through_stack, **through_api}.items()):
+        print(f"  {name} = {value}" + ("  (stack parameter)" if name in through_stack else ""))
     return 0
+
+
+def prop_setting(prop: str) -> str:
+    return {"Requirements": "requirements_s3_path", "Plugins": "plugins_s3_path",
+            "StartupScript": "startup_script_s3_path"}[prop]
+
+
+def managed_paths(aws: Aws, stack: dict) -> dict[str, str]:
+    """Files the deployed template names itself: MWAA property prefix -> object key."""
+    from cfn_flip import load_yaml
+
+    declared = {p["ParameterKey"] for p in stack.get("Parameters", [])}
+    body = aws.client("cloudformation").get_template(StackName=stack["StackName"])["TemplateBody"]
+    template = body if isinstance(body, dict) else load_yaml(body)
+    environment = next((r.get("Properties", {}) for r in template.get("Resources", {}).values()
+                        if r.get("Type") == "AWS::MWAA::Environment"), {})
+    paths = {}
+    for prop in ("Requirements", "Plugins", "StartupScript"):
+        path = environment.get(f"{prop}S3Path")
+        if f"{prop}S3ObjectVersion" in declared and path is not None:
+            # If(HasXVersion, "key", NoValue) or a plain key
+            paths[prop] = path["Fn::If"][1] if isinstance(path, dict) and "Fn::If" in path else path
+    return paths
+
+
+def update_stack_parameters(aws: Aws, stack: dict, values: dict[str, str]) -> None:
+    """A stack update that changes these parameters only: same template, every other value kept."""
+    cfn = aws.client("cloudformation")
+    parameters = [
+        {"ParameterKey": p["ParameterKey"], "ParameterValue": values[p["ParameterKey"]]}
+        if p["ParameterKey"] in values else {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+        for p in stack.get("Parameters", [])
+    ]
+    cfn.update_stack(StackName=stack["StackName"], UsePreviousTemplate=True, Parameters=parameters,
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    cfn.get_waiter("stack_update_complete").wait(StackName=stack["StackName"],
+                                                  WaiterConfig={"Delay": 15, "MaxAttempts": 240})
 
 
 # --- the Airflow UI, CLI and REST API --------------------------------------------------

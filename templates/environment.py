@@ -46,8 +46,11 @@ def add_environment(
         optional["KmsKey"] = kms_key_arn
     for name, attr in S3_FILES.items():
         if getattr(settings, attr):
+            # Both only once a version is given: on a new stack the bucket is created by the
+            # same deployment, so the file cannot exist yet; `make sync` uploads it and sets
+            # the version parameter, and MWAA installs exactly that version.
             version, condition = params.object_versions[name]
-            optional[f"{name}S3Path"] = getattr(settings, attr)
+            optional[f"{name}S3Path"] = If(condition, getattr(settings, attr), NoValue)
             optional[f"{name}S3ObjectVersion"] = If(condition, Ref(version), NoValue)
     if settings.weekly_maintenance_window_start:
         optional["WeeklyMaintenanceWindowStart"] = settings.weekly_maintenance_window_start

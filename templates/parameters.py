@@ -135,7 +135,7 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     for name, attr in S3_FILES.items():
         if getattr(settings, attr):
             parameter = add(f"{name}S3ObjectVersion",
-                            f"S3 object version of {getattr(settings, attr)}; empty: the latest when the environment is created",
+                            f"S3 object version of {getattr(settings, attr)} (make sync sets it); empty: none is installed",
                             "", files, AllowedPattern=r"^[A-Za-z0-9._-]{0,1024}$")
             condition = f"Has{name}Version"
             template.add_condition(condition, Not(Equals(Ref(parameter), "")))

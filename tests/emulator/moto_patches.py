@@ -29,6 +29,8 @@ CloudFormation (deploy, diff, destroy), where stock moto 5.2.5 is wrong:
 * An update "modifying" a type moto cannot update dropped the resource.
 * ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
 * S3 buckets ignored VersioningConfiguration and PublicAccessBlockConfiguration.
+* ``AWS::KMS::Key`` failed on a KeyPolicy given as an object and on Key/Value
+  tags, both as CloudFormation takes them.
 * Executed change sets stayed listed; AWS deletes a stack's change sets then.
 * ``AWS::S3::BucketPolicy`` was skipped; it is now applied to the bucket.  moto
   enforces bucket policies without their conditions, so a ``Deny`` on
@@ -257,7 +259,8 @@ def _patch_change_sets() -> None:
         for export in stack.exports:
             self.exports[export.name] = export
         stack._effective_parameters = _effective_parameters(stack.template_dict, change_set.parameters)
-        stack.parameters = dict(change_set.parameters)
+        # Effective values, defaults included, so UsePreviousValue resolves as on AWS.
+        stack.parameters = dict(stack._effective_parameters)
         stack.resource_map.input_parameters = dict(change_set.parameters)
         # "After you execute a change set, CloudFormation deletes all change sets
         # associated with the stack" (CloudFormation user guide).
@@ -345,6 +348,22 @@ def _patch_s3_bucket() -> None:
         return bucket
 
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
+def _patch_kms_key() -> None:
+    from moto.kms.models import Key
+
+    create = Key.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        properties = dict(cloudformation_json.get("Properties", {}))
+        if isinstance(properties.get("KeyPolicy"), dict):  # CloudFormation takes an object, moto a JSON string
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
+        # CloudFormation's Key/Value tags; moto's KMS wants the API's TagKey/TagValue.
+        properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])]
+        return create(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
 def _forget_cached_models() -> None:
@@ -520,6 +539,7 @@ def apply(step_polls: int | None = None) -> None:
     _patch_change_sets()
     _patch_updates_and_deletes()
     _patch_s3_bucket()
+    _patch_kms_key()
     _add_bucket_policy()
     _add_mwaa_environment()
     _applied = True

@@ -188,3 +188,28 @@ def test_make_without_a_target_lists_the_targets(env):
     assert result.returncode == 0
     for target in ("template", "test", "deploy", "diff", "sync", "ui", "airflow", "trigger", "destroy", "dag-test", "bench"):
         assert re.search(rf"^  {target} +\S", result.stdout, re.M), target
+
+
+def test_the_private_environment_deploys_with_its_endpoints(env):
+    result = make(env, "deploy", ENV="private")
+    assert result.returncode == 0, result.stderr
+    resources = client(env, "cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    kinds = [r["ResourceType"] for r in resources]
+    assert kinds.count("AWS::EC2::VPCEndpoint") == 10 and "AWS::EC2::NatGateway" not in kinds
+    vpc = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}["VPC"]
+    endpoints = client(env, "ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert {e["ServiceName"] for e in endpoints} >= {f"com.amazonaws.{REGION}.s3", f"com.amazonaws.{REGION}.airflow.env"}
+
+
+def test_the_existing_vpc_environment_deploys_into_a_given_vpc(env):
+    ec2 = client(env, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+               for n, zone in ((1, "a"), (2, "b"))]
+    result = make(env, "deploy", ENV="existing-vpc", PARAMS=f"VpcId={vpc} PrivateSubnetIds={','.join(subnets)}")
+    assert result.returncode == 0, result.stderr
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}
+    assert outputs["VPC"] == vpc and outputs["PrivateSubnets"] == ",".join(subnets)
+    group = ec2.describe_security_groups(GroupIds=[outputs["SecurityGroup"]])["SecurityGroups"][0]
+    assert group["VpcId"] == vpc
+    assert len(ec2.describe_vpcs()["Vpcs"]) == 2, "the default VPC and the given one: nothing created"

@@ -167,3 +167,23 @@ def test_bad_conf_and_empty_command_fail_in_one_line(env, deployed):
     assert bad.returncode != 0 and "CONF is not JSON" in error_lines(bad)[0]
     empty = make(env, "airflow", CMD=" ")
     assert empty.returncode != 0 and "CMD is empty" in error_lines(empty)[0]
+
+
+def test_files_the_template_manages_are_versioned_through_the_stack(env, dags, mwaa):
+    deployed = make(env, "deploy", ENV="prd", STACK_NAME=STACK)
+    assert deployed.returncode == 0, deployed.stderr
+    props = environment(mwaa).props
+    assert "RequirementsS3Path" not in props, "no requirements before the file exists"
+    result = sync(env, dags, ENV="prd")
+    assert result.returncode == 0, result.stderr
+    bucket = bucket_of(env)
+    version = latest_version(env, bucket, "dags/requirements.txt")
+    assert f"RequirementsS3ObjectVersion = {version}  (stack parameter)" in result.stdout
+    stack = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert params["RequirementsS3ObjectVersion"] == version and params["MaxWorkers"] == "10"
+    props = environment(mwaa).props
+    assert (props["RequirementsS3Path"], props["RequirementsS3ObjectVersion"]) == ("dags/requirements.txt", version)
+    assert not [r for r in mwaa.requests if r["method"] == "PATCH"], "no change behind CloudFormation's back"
+    again = sync(env, dags, ENV="prd")
+    assert again.returncode == 0 and "already uses the current" in again.stdout

@@ -119,7 +119,7 @@ def test_optional_files_take_their_object_version_from_a_parameter():
     cfn = load("mwaa-prd.yaml")
     env = cfn.props("MwaaEnvironment")
     for name, path in (("Requirements", "dags/requirements.txt"), ("Plugins", "plugins.zip"), ("StartupScript", "startup.sh")):
-        assert env[f"{name}S3Path"] == path
+        assert env[f"{name}S3Path"] == {"Fn::If": [f"Has{name}Version", path, {"Ref": "AWS::NoValue"}]}
         assert env[f"{name}S3ObjectVersion"] == {"Fn::If": [f"Has{name}Version", {"Ref": f"{name}S3ObjectVersion"},
                                                             {"Ref": "AWS::NoValue"}]}
         assert cfn.parameter(f"{name}S3ObjectVersion")["Default"] == ""
