@@ -12,36 +12,26 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-VENV ?= .venv
+VENV := .venv
 PY := $(VENV)/bin/python
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW2_VENV := .venv-airflow2
 SECURITY_VENV := .venv-security
-DAG ?= emr_steps
-CONF ?= {}
-FAIL ?=
-DAGS ?= dags
-PLUGINS ?= plugins
-STARTUP ?= startup.sh
 
-# Operating a deployed stack (see README): everything else is read from the stack's outputs.
-ENV ?= dev
-STACK_NAME ?= mwaa-$(ENV)
-REGION ?=
-PROFILE ?=
-PARAMS ?=
-DELETE ?=
-YES ?=
-CMD ?= version
-BASE ?= HEAD
-# An environment with its own settings file (environments/$(ENV).toml) deploys its own template.
-TEMPLATE ?= $(if $(wildcard out/mwaa-$(ENV).yaml),out/mwaa-$(ENV).yaml,out/mwaa.yaml)
-# $(call quote,VAR): VAR's value single-quoted for the shell, whatever quotes or commas it holds.
-quote = '$(subst ','"'"',$($(1)))'
-OPS = $(PY) ops.py --stack '$(STACK_NAME)' --env '$(ENV)' $(if $(REGION),--region '$(REGION)') $(if $(PROFILE),--profile '$(PROFILE)')
+# What a user passes (README, "Deploying and operating"; defaults live in ops/__main__.py).
+# Each value given reaches the programs as the environment variable MWAA_STACK_<NAME>, taken
+# with $(value ...): it never passes through a shell or through make's own expansion, so
+# quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
+USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
+	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT
+$(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
+# make also exports every command-line variable to recipes, *after expanding it* (so
+# `FOO='$(shell ...)'` would run): none is exported that way.
+unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+OPS := $(PY) -m ops
 
 .PHONY: help template check lint test test-template test-dags test-ops test-airflow2 dag-test bench clean \
-	deploy diff sync outputs ui airflow trigger destroy
+	deploy diff sync outputs ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,23 +83,20 @@ test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest A
 	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
 
 dag-test: $(AIRFLOW_VENV)/.installed ## Run DAG once against emulated EMR: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
-	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag $(call quote,DAG) $(call quote,CONF) --fail $(call quote,FAIL)
+	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag
 
 bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time
 	@$(PY) tests/bench.py
 	@$(AIRFLOW_VENV)/bin/python tests/emulator/bench_dag_parse.py
 
 deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
-	@$(OPS) deploy --template '$(TEMPLATE)' $(PARAMS)
+	@$(OPS) deploy
 
 diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), then a change-set preview against the stack
-	@if git rev-parse --verify --quiet '$(BASE)' >/dev/null; then \
-		git --no-pager diff --stat '$(BASE)' -- out/ && git --no-pager diff '$(BASE)' -- out/; \
-	else echo "(no git revision $(BASE): skipping the template diff)"; fi
-	@$(OPS) diff --template '$(TEMPLATE)' $(PARAMS)
+	@$(OPS) diff
 
 sync: $(VENV)/.installed ## Upload dags/ (DELETE=1 also removes S3-only files under dags/); bump requirements/plugins/startup
-	@$(OPS) sync --dags '$(DAGS)' --plugins '$(PLUGINS)' --startup '$(STARTUP)' $(if $(DELETE),--delete)
+	@$(OPS) sync
 
 outputs: $(VENV)/.installed ## The stack's outputs
 	@$(OPS) outputs
@@ -118,13 +105,13 @@ ui: $(VENV)/.installed ## Print (and open) a one-time login URL for the Airflow 
 	@$(OPS) ui
 
 airflow: $(VENV)/.installed ## Run an Airflow CLI command: make airflow CMD="dags list"
-	@$(OPS) airflow $(call quote,CMD)
+	@$(OPS) airflow
 
 trigger: $(VENV)/.installed ## Start a DAG run: make trigger DAG=emr_steps CONF='{"cluster_id": "j-..."}'
-	@$(OPS) trigger --dag $(call quote,DAG) --conf $(call quote,CONF)
+	@$(OPS) trigger
 
 destroy: $(VENV)/.installed ## Delete the stack (asks first unless YES=1); the source bucket and its objects are kept
-	@$(OPS) destroy $(if $(YES),--yes)
+	@$(OPS) destroy
 
 clean: ## Remove caches (keeps the venvs and out/)
 	@rm -rf .pytest_cache tests/__pycache__ tests/*/__pycache__ templates/__pycache__ dags/__pycache__

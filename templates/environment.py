@@ -8,7 +8,8 @@ from troposphere import GetAtt, If, NoValue, Ref, Template, mwaa, s3
 
 from .execution_role import ExecutionRole
 from .network import Network
-from .parameters import S3_FILES, Parameters
+from .parameters import Parameters
+from .s3_files import S3_FILES
 from .settings import SECRETS_BACKEND, Settings
 from .tagging import tag_map
 
@@ -44,14 +45,15 @@ def add_environment(
     optional: dict[str, object] = {}
     if kms_key_arn is not None:
         optional["KmsKey"] = kms_key_arn
-    for name, attr in S3_FILES.items():
-        if getattr(settings, attr):
+    for file in S3_FILES:
+        key = getattr(settings, file.setting)
+        if key:
             # Both only once a version is given: on a new stack the bucket is created by the
             # same deployment, so the file cannot exist yet; `make sync` uploads it and sets
             # the version parameter, and MWAA installs exactly that version.
-            version, condition = params.object_versions[name]
-            optional[f"{name}S3Path"] = If(condition, getattr(settings, attr), NoValue)
-            optional[f"{name}S3ObjectVersion"] = If(condition, Ref(version), NoValue)
+            version, condition = params.object_versions[file.name]
+            optional[file.path_property] = If(condition, key, NoValue)
+            optional[file.version_property] = If(condition, Ref(version), NoValue)
     if settings.weekly_maintenance_window_start:
         optional["WeeklyMaintenanceWindowStart"] = settings.weekly_maintenance_window_start
     if settings.tags:

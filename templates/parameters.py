@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
+from .s3_files import S3_FILES
 from .settings import (
     AIRFLOW_VERSIONS,
     APP_ENV_PATTERN,
@@ -38,8 +39,6 @@ LOG_LEVEL_PARAMETERS = {
     "WorkerLogsLevel": "worker_log_level",
     "WebserverLogsLevel": "webserver_log_level",
 }
-# Optional S3 file -> Settings field of its object key.
-S3_FILES = {"Requirements": "requirements_s3_path", "Plugins": "plugins_s3_path", "StartupScript": "startup_script_s3_path"}
 
 
 @dataclass(frozen=True)
@@ -132,13 +131,13 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     }
 
     versions: dict[str, tuple[Parameter, str]] = {}
-    for name, attr in S3_FILES.items():
-        if getattr(settings, attr):
-            parameter = add(f"{name}S3ObjectVersion",
-                            f"S3 object version of {getattr(settings, attr)} (make sync sets it); empty: none is installed",
+    for file in S3_FILES:
+        key = getattr(settings, file.setting)
+        if key:
+            parameter = add(file.version_parameter,
+                            f"S3 object version of {key} (make sync sets it); empty: none is installed",
                             "", files, AllowedPattern=r"^[A-Za-z0-9._-]{0,1024}$")
-            condition = f"Has{name}Version"
-            template.add_condition(condition, Not(Equals(Ref(parameter), "")))
-            versions[name] = (parameter, condition)
+            template.add_condition(file.condition, Not(Equals(Ref(parameter), "")))
+            versions[file.name] = (parameter, file.condition)
 
     return Parameters(**common, log_levels=log_levels, object_versions=versions, **structure)  # type: ignore[arg-type]

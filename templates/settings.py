@@ -17,6 +17,7 @@ import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass
+from .s3_files import S3_FILES
 
 # Airflow versions Amazon MWAA accepts for new environments, in version order
 # (MWAA user guide, "Supported Apache Airflow versions", as of 2026-11: 3.3.1 has
@@ -269,7 +270,7 @@ class Settings:
             raise SettingsError("kms_key", key, "must be " + KMS_KEY_CHOICES)
 
     def _check_s3_paths(self) -> None:
-        for name in ("requirements_s3_path", "plugins_s3_path", "startup_script_s3_path"):
+        for name in (file.setting for file in S3_FILES):
             value = getattr(self, name)
             if value and (not re.match(S3_KEY_PATTERN, value) or value.startswith("/") or value.startswith("s3://")):
                 raise SettingsError(name, value, "must be an object key inside the source bucket, such as dags/requirements.txt")

@@ -1,6 +1,7 @@
 """Run a DAG from dags/ once, locally, against EMR emulated on 127.0.0.1.
 
     python -m tests.emulator.run_dag emr_steps '{"cluster_id": "j-..."}' [--fail app1,app2]
+    make dag-test DAG=emr_steps CONF='{"cluster_id": "j-..."}' FAIL=app1,app2
 
 Starts patched moto on a free loopback port, creates an emulated EMR cluster
 (used as ``cluster_id`` unless the conf names one), runs the DAG with
@@ -26,9 +27,11 @@ POKE_SECONDS = 1.0
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dag_id")
-    parser.add_argument("conf", nargs="?", default="{}")
-    parser.add_argument("--fail", default="", help="comma-separated step-name parts whose next step fails")
+    # `make dag-test` passes DAG, CONF and FAIL as MWAA_STACK_* variables, never through a shell.
+    parser.add_argument("dag_id", nargs="?", default=os.environ.get("MWAA_STACK_DAG") or "emr_steps")
+    parser.add_argument("conf", nargs="?", default=os.environ.get("MWAA_STACK_CONF") or "{}")
+    parser.add_argument("--fail", default=os.environ.get("MWAA_STACK_FAIL", ""),
+                        help="comma-separated step-name parts whose next step fails")
     args = parser.parse_args(argv)
     try:
         conf = json.loads(args.conf)

@@ -1,0 +1,181 @@
+"""mwaa-stack operations: ``python -m ops ACTION [options]``, run by the Makefile.
+
+Each option also reads ``MWAA_STACK_<VARIABLE>`` from the environment: that is how the
+Makefile passes ``ENV``, ``PARAMS``, ``CONF``... without any value passing through a
+shell or through make's own expansion.  Everything is validated here, once; actions
+get plain, checked arguments.
+
+This is the one error boundary: every failure ends in one line on stderr,
+``mwaa-stack: error: ...``; exit 2 for bad input (nothing changed), 1 for what AWS
+answered or could not be asked, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from . import airflow, stack, sync
+from .aws import Aws, OpsError, Timeouts, UsageError, describe
+from .overrides import split_params
+
+ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
+STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+ENV_LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
+REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]{1,2}")
+PROFILE = re.compile(r"[A-Za-z0-9_.@+=,/:][A-Za-z0-9_.@+=,/: -]{0,127}")
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h)?")
+UNITS = {"s": 1, "m": 60, "h": 3600, None: 1}
+
+
+def flag(name: str, value: str) -> bool:
+    """1/true/yes is on; 0/false/no or empty is off; anything else is a mistake worth stopping for."""
+    folded = value.strip().lower()
+    if folded in ON:
+        return True
+    if folded in OFF:
+        return False
+    raise UsageError(f"{name}={value!r}: a flag is 1, true or yes (on) or 0, false, no or empty (off)")
+
+
+def duration(name: str, value: str, default: float, limit: float = 24 * 3600) -> float:
+    """Seconds from ``30``, ``30s``, ``5m`` or ``2h``; empty is the default."""
+    if not value.strip():
+        return default
+    match = DURATION.fullmatch(value.strip())
+    seconds = float(match.group(1)) * UNITS[match.group(2)] if match else 0
+    if not 0 < seconds <= limit:
+        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, more than 0 and at most 24h")
+    return seconds
+
+
+def checked(name: str, value: str, pattern: re.Pattern[str], allowed: str) -> str:
+    if not pattern.fullmatch(value):
+        raise UsageError(f"{name}={value!r}: {allowed}")
+    return value
+
+
+def folder_or_file(name: str, value: str, default: str) -> Path:
+    text = value or default
+    if "\0" in text or any(ord(c) < 32 for c in text):
+        raise UsageError(f"{name}={text!r}: a path without control characters")
+    return Path(text).absolute()  # absolute: never mistaken for an option by the AWS CLI
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]  # argparse declares NoReturn
+        raise UsageError(message)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    def env(variable: str, fallback: str | None = "") -> str | None:
+        return os.environ.get(f"MWAA_STACK_{variable}", fallback)
+
+    parser = Parser(prog="python -m ops", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default=env("ENV", "dev"), help="environment label (ENV)")
+    parser.add_argument("--stack", default=env("STACK_NAME", None), help="stack name (STACK_NAME); default mwaa-ENV")
+    parser.add_argument("--region", default=env("REGION"))
+    parser.add_argument("--profile", default=env("PROFILE"))
+    parser.add_argument("--connect-timeout", default=env("CONNECT_TIMEOUT"))
+    parser.add_argument("--read-timeout", default=env("READ_TIMEOUT"))
+    parser.add_argument("--timeout", default=env("TIMEOUT"))
+    sub = parser.add_subparsers(dest="action", required=True)
+    for name in ("deploy", "diff"):
+        p = sub.add_parser(name)
+        p.add_argument("--template", default=env("TEMPLATE"), help="default out/mwaa-ENV.yaml, else out/mwaa.yaml")
+        p.add_argument("--params", default=env("PARAMS"), help="NAME=VALUE ... (PARAMS)")
+        if name == "diff":
+            p.add_argument("--base", default=env("BASE", "HEAD"), help="git revision for the template diff (BASE)")
+    p = sub.add_parser("sync")
+    p.add_argument("--dags", default=env("DAGS"))
+    p.add_argument("--plugins", default=env("PLUGINS"))
+    p.add_argument("--startup", default=env("STARTUP"))
+    p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder no longer has")
+    sub.add_parser("outputs")
+    sub.add_parser("ui")
+    p = sub.add_parser("airflow")
+    p.add_argument("--cmd", default=env("CMD", "version"))
+    p = sub.add_parser("trigger")
+    p.add_argument("--dag", default=env("DAG", "emr_steps"))
+    p.add_argument("--conf", default=env("CONF", "{}"))
+    p = sub.add_parser("destroy")
+    p.add_argument("--yes", default=env("YES"), help="flag: skip the confirmation")
+    return parser.parse_args(argv)
+
+
+def default_template(env: str) -> Path:
+    own = Path("out") / f"mwaa-{env}.yaml"
+    return own if own.is_file() else Path("out") / "mwaa.yaml"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate every input, then call one action with explicit arguments."""
+    env = checked("ENV", args.env, ENV_LABEL, "1-64 letters, digits, '.', '_' or '-'")
+    name = f"mwaa-{env}" if args.stack is None else args.stack
+    what = f"STACK_NAME (mwaa-ENV, from ENV={env!r})" if args.stack is None else "STACK_NAME"
+    checked(what, name, STACK_NAME, "a letter, then letters, digits or '-', at most 128 characters")
+    region = args.region and checked("REGION", args.region, REGION, "an AWS Region name such as eu-west-1")
+    profile = args.profile and checked("PROFILE", args.profile, PROFILE, "an AWS CLI profile name")
+    timeouts = Timeouts(
+        connect=duration("CONNECT_TIMEOUT", args.connect_timeout, Timeouts.connect, limit=600),
+        read=duration("READ_TIMEOUT", args.read_timeout, Timeouts.read, limit=3600),
+        total=duration("TIMEOUT", args.timeout, Timeouts.total),
+    )
+    action: Callable[[Aws], int | None]
+    if args.action in ("deploy", "diff"):
+        template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
+        params = split_params(args.params)
+        if args.action == "diff":
+            stack.template_diff(args.base.strip(), Path("out").absolute())
+        act = stack.deploy if args.action == "deploy" else stack.preview
+        action = partial(act, stack=name, env=env, template=template, params=params)
+    elif args.action == "sync":
+        action = partial(sync.sync, stack=name, dags=folder_or_file("DAGS", args.dags, "dags"),
+                         plugins=folder_or_file("PLUGINS", args.plugins, "plugins"),
+                         startup=folder_or_file("STARTUP", args.startup, "startup.sh"),
+                         delete=flag("DELETE", args.delete))
+    elif args.action == "outputs":
+        action = partial(stack.print_outputs, stack=name)
+    elif args.action == "ui":
+        action = partial(airflow.ui, stack=name)
+    elif args.action == "airflow":
+        action = partial(airflow.run_cli, stack=name, command=args.cmd)
+    elif args.action == "trigger":
+        airflow.parse_conf(args.conf)
+        action = partial(airflow.trigger, stack=name, dag=airflow.check_dag_id(args.dag), conf_text=args.conf)
+    else:
+        action = partial(stack.destroy, stack=name, confirmed=flag("YES", args.yes))
+    return action(Aws(region, profile, timeouts)) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(parse_args(sys.argv[1:] if argv is None else argv))
+    except OpsError as err:
+        return fail(str(err), err.code)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    except EOFError:
+        return fail("input ended before an answer", 2)
+    except UnicodeError as err:
+        return fail(f"not UTF-8 text: {err}", 2)
+    except OSError as err:
+        return fail(f"{err.filename + ': ' if err.filename else ''}{err.strerror or err}", 1)
+    except Exception as err:  # botocore and anything unforeseen: one line, not a traceback
+        if os.environ.get("MWAA_STACK_DEBUG"):
+            raise
+        return fail(describe(err), 1)
+
+
+def fail(message: str, code: int) -> int:
+    print(f"mwaa-stack: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""AWS access shared by every action: one session, bounded clients, the AWS CLI,
+errors in one line, the stack and its outputs, and the parameter list of an update."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+MAX_ATTEMPTS = 3  # botocore's standard retry mode: throttling and transient errors, with backoff
+
+
+class OpsError(Exception):
+    """A failure to report in one line; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UsageError(OpsError):
+    """Bad input: exit status 2, and nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 2)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Bounds on every wait, in seconds.
+
+    ``connect`` and ``read`` apply to each HTTP request (boto3, the AWS CLI, the Airflow
+    CLI endpoint); ``total`` bounds a whole long operation (a stack create, update or
+    delete, an `aws` CLI run).
+    """
+
+    connect: float = 5
+    read: float = 30
+    total: float = 90 * 60
+
+    def waiter(self, delay: int) -> dict[str, int]:
+        """A botocore WaiterConfig polling every ``delay`` seconds for at most ``total``."""
+        return {"Delay": delay, "MaxAttempts": max(1, int(self.total // delay))}
+
+
+class Aws:
+    """boto3 clients and AWS CLI runs that share one region, profile and set of timeouts."""
+
+    def __init__(self, region: str | None, profile: str | None, timeouts: Timeouts) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.profile = profile or None
+        self.timeouts = timeouts
+        try:
+            self.session = boto3.Session(profile_name=self.profile, region_name=region or None)
+        except Exception as err:  # botocore ProfileNotFound and friends
+            raise OpsError(str(err)) from None
+        if not self.session.region_name:
+            raise OpsError("no AWS region: set REGION=... (or AWS_REGION / a profile with a region)")
+        self.region: str = self.session.region_name
+        if self.session.get_credentials() is None:
+            raise OpsError("no AWS credentials: set PROFILE=... or configure AWS_PROFILE / AWS_ACCESS_KEY_ID")
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or MAX_ATTEMPTS)
+        self.config = Config(
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            retries={"mode": "standard", "total_max_attempts": attempts},
+        )
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, config=self.config)
+        return self._clients[service]
+
+    def cli(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+        """The AWS CLI (v1, from this venv), with the same region, profile and bounds."""
+        command = [sys.executable, "-m", "awscli", *args, "--region", self.region,
+                   "--cli-connect-timeout", str(int(self.timeouts.connect)),
+                   "--cli-read-timeout", str(int(self.timeouts.read))]
+        if self.profile:
+            command += ["--profile", self.profile]
+        environment = {**os.environ, "AWS_RETRY_MODE": "standard"}
+        try:
+            return subprocess.run(command, text=True, env=environment, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE,
+                                  timeout=self.timeouts.total)
+        except subprocess.TimeoutExpired:
+            raise OpsError(f"`aws {' '.join(args[:2])}` did not finish within {int(self.timeouts.total)} s "
+                           "(TIMEOUT=... raises the bound)") from None
+
+
+def describe(error: Exception) -> str:
+    """One line for anything boto3 raises, naming the endpoint when it could not be reached."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+        WaiterError,
+    )
+
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return f"{error.operation_name}: {info.get('Code')}: {info.get('Message')}"
+    if isinstance(error, ReadTimeoutError):
+        return (f"{error.kwargs.get('endpoint_url')} accepted the connection but did not answer within the read "
+                "timeout (READ_TIMEOUT=... raises it)")
+    if isinstance(error, ConnectTimeoutError):
+        return f"cannot connect to {error.kwargs.get('endpoint_url')} within the connect timeout (CONNECT_TIMEOUT=...)"
+    if isinstance(error, EndpointConnectionError):
+        return f"cannot reach {error.kwargs.get('endpoint_url')}: is the network (or the emulator) up?"
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: set PROFILE=... or configure AWS_PROFILE / AWS_ACCESS_KEY_ID"
+    if isinstance(error, WaiterError):
+        return f"gave up waiting: {error} (TIMEOUT=... raises the bound)"
+    return f"{type(error).__name__}: {error}"
+
+
+def stack_of(aws: Aws, name: str) -> dict[str, Any] | None:
+    """The stack as DescribeStacks answers it, or None when there is none of that name."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as err:
+        if "does not exist" in str(err):
+            return None
+        raise
+
+
+class Outputs(dict[str, str]):
+    """A stack's outputs; a missing one is an error that says why, not a KeyError."""
+
+    def __init__(self, stack: Mapping[str, Any]) -> None:
+        super().__init__({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
+        self.stack = stack
+
+    def __missing__(self, key: str) -> str:
+        raise OpsError(f"stack {self.stack['StackName']} is {self.stack['StackStatus']} and has no output {key}: "
+                       f"{why_no_outputs(self.stack['StackStatus'])}")
+
+
+def why_no_outputs(status: str) -> str:
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "REVIEW_IN_PROGRESS"):
+        return "its creation failed or never ran; `make destroy YES=1` (the bucket is kept), then `make deploy`"
+    if status.endswith("_IN_PROGRESS"):
+        return "it is still being changed; wait for it to finish"
+    return "run `make deploy` to bring it up to date"
+
+
+def outputs_of(aws: Aws, name: str) -> Outputs:
+    stack = stack_of(aws, name)
+    if stack is None:
+        raise OpsError(f"stack {name} does not exist in {aws.region}: run `make deploy` first")
+    return Outputs(stack)
+
+
+def merge_parameters(declared: Iterable[str], given: Mapping[str, str], previous: Iterable[str]) -> list[dict[str, Any]]:
+    """The Parameters of an update: a given value where there is one, else the stack's previous
+    value; a declared parameter the stack never had and nobody gave keeps its template default."""
+    previous = set(previous)
+    return [
+        {"ParameterKey": name, "ParameterValue": given[name]} if name in given
+        else {"ParameterKey": name, "UsePreviousValue": True}
+        for name in declared if name in given or name in previous
+    ]
+
+
+def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    rows = list(rows)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,134 @@
+"""What a deployer passes: the template file and ``PARAMS`` overrides, checked
+before anything reaches AWS.  Pure: no AWS, no network.
+
+``PARAMS`` is split like a shell would split words (``Name='a b'`` keeps its space)
+but never runs anything.  Each token is ``NAME=VALUE``; a name may appear once, must
+be a parameter of the template, and its value must satisfy that parameter's
+constraints.  Number parameters take whole numbers only (every Number parameter of
+mwaa-stack's templates is a count); parameters named ``...CIDR`` take IPv4 CIDR
+blocks; ``AWS::EC2::VPC::Id`` and ``List<AWS::EC2::Subnet::Id>`` take IDs of that shape.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from .aws import UsageError
+
+PARAMETER_NAME = re.compile(r"[A-Za-z0-9]{1,255}")
+INTEGER = re.compile(r"[+-]?[0-9]+")
+AWS_ID_TYPES = {
+    "AWS::EC2::VPC::Id": re.compile(r"vpc-[0-9a-f]{8,17}"),
+    "AWS::EC2::Subnet::Id": re.compile(r"subnet-[0-9a-f]{8,17}"),
+    "AWS::EC2::SecurityGroup::Id": re.compile(r"sg-[0-9a-f]{8,17}"),
+}
+
+
+def read_template(path: Path) -> dict[str, Any]:
+    """A CloudFormation template from a YAML or JSON file, or one line saying why it is not one."""
+    from cfn_flip import load_yaml
+
+    if not path.exists():
+        raise UsageError(f"TEMPLATE: {path} does not exist; `make template` builds out/")
+    if not path.is_file():
+        raise UsageError(f"TEMPLATE: {path} is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = load_yaml(text)
+    except UnicodeDecodeError:
+        raise UsageError(f"TEMPLATE: {path} is not UTF-8 text") from None
+    except Exception as err:  # yaml.YAMLError and its many subclasses
+        raise UsageError(f"TEMPLATE: {path} is not YAML or JSON: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        raise UsageError(f"TEMPLATE: {path} is not a CloudFormation template (no Resources)")
+    return data
+
+
+def split_params(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError as err:
+        raise UsageError(f"PARAMS: {err} in {text!r}") from None
+
+
+def parse_overrides(declared: dict[str, dict], tokens: list[str], defaults: dict[str, str],
+                    template_name: str = "the template") -> dict[str, str]:
+    """NAME=VALUE tokens over ``defaults`` (kept only where the template declares them),
+    every value checked against its parameter's constraints."""
+    values = {k: v for k, v in defaults.items() if k in declared}
+    seen: set[str] = set()
+    for token in tokens:
+        name, sep, value = token.partition("=")
+        if token.startswith("-"):
+            raise UsageError(f"PARAMS: {token!r} looks like an option; PARAMS takes NAME=VALUE only")
+        if not sep or not PARAMETER_NAME.fullmatch(name):
+            raise UsageError(f"PARAMS: {token!r} is not NAME=VALUE")
+        if name not in declared:
+            raise UsageError(f"PARAMS: {name} is not a parameter of {template_name}; known: {', '.join(declared)}")
+        if name in seen:
+            raise UsageError(f"PARAMS: {name} is given twice; give each parameter once")
+        seen.add(name)
+        values[name] = value
+    for name, value in values.items():
+        problem = violation(name, declared[name], value)
+        if problem:
+            raise UsageError(f"PARAMS: {name}={value!r} {problem}")
+    return values
+
+
+def violation(name: str, spec: dict, value: str) -> str | None:
+    """What is wrong with ``value`` for the parameter ``name`` declared as ``spec``, or None."""
+    kind = str(spec.get("Type", "String"))
+    allowed = [str(v) for v in spec.get("AllowedValues", [])]
+    if allowed and value not in allowed:
+        return "must be one of " + ", ".join(allowed)
+    if kind == "Number":
+        return _number_violation(spec, value)
+    if kind.startswith("List<") and kind[5:-1] in AWS_ID_TYPES:
+        items = value.split(",") if value else []
+        bad = [item for item in items if not AWS_ID_TYPES[kind[5:-1]].fullmatch(item)]
+        if bad or not items:
+            return f"must be a comma-separated list of {kind[5:-1]} values such as {_example(kind[5:-1])}"
+        return None
+    if kind in AWS_ID_TYPES and not AWS_ID_TYPES[kind].fullmatch(value):
+        return f"must be a {kind} such as {_example(kind)}"
+    if name.upper().endswith("CIDR"):
+        problem = _cidr_violation(value)
+        if problem:
+            return problem
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        described = f" ({spec['ConstraintDescription']})" if "ConstraintDescription" in spec else ""
+        return f"must match {spec['AllowedPattern']}{described}"
+    low, high = int(spec.get("MinLength", 0)), int(spec.get("MaxLength", 4096))
+    if not low <= len(value) <= high:
+        return f"must be {low}-{high} characters"
+    return None
+
+
+def _number_violation(spec: dict, value: str) -> str | None:
+    if not INTEGER.fullmatch(value):
+        return "must be a whole number"
+    number = int(value)
+    low, high = spec.get("MinValue"), spec.get("MaxValue")
+    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+        return f"must be between {low} and {high}"
+    return None
+
+
+def _cidr_violation(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError as err:
+        return f"is not an IPv4 CIDR block: {err}"
+    if "/" not in value:
+        return "is not an IPv4 CIDR block: it has no /prefix"
+    return None
+
+
+def _example(kind: str) -> str:
+    return {"AWS::EC2::VPC::Id": "vpc-0a1b2c3d", "AWS::EC2::Subnet::Id": "subnet-0a1b2c3d",
+            "AWS::EC2::SecurityGroup::Id": "sg-0a1b2c3d"}[kind]

@@ -1,0 +1,189 @@
+"""The stack's life: deploy (through `aws cloudformation deploy`), preview a change
+(`make diff`), destroy, and what to print when one of them fails."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of, stack_of, table
+from .overrides import parse_overrides, read_template
+
+PREVIEW_PREFIX = "mwaa-stack-preview-"
+GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
+EMPTY_CHANGE_SET = ("didn't contain changes", "No updates are to be performed")
+
+
+def deploy(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -> None:
+    """Create or update ``stack`` from ``template``; ``EnvironmentName`` is the stack's name,
+    ``AppEnv`` the environment label, unless ``params`` says otherwise."""
+    body = read_template(template)
+    values = parse_overrides(body.get("Parameters", {}), params, {"EnvironmentName": stack, "AppEnv": env},
+                             template.name)
+    current = stack_of(aws, stack)
+    if current is not None:
+        _ready_for_deploy(aws, current)
+    result = aws.cli(
+        "cloudformation", "deploy", "--template-file", str(template), "--stack-name", stack,
+        "--capabilities", *CAPABILITIES, "--no-fail-on-empty-changeset",
+        "--tags", "project=mwaa-stack", f"env={env}",
+        "--parameter-overrides", *(f"{k}={v}" for k, v in values.items()),
+    )
+    if result.returncode != 0:
+        failure = print_failure_events(aws, stack)
+        lines = [line for line in (result.stderr or "").splitlines() if line.strip()]
+        raise OpsError(f"deploy of stack {stack} failed: {failure or (lines[-1] if lines else 'see the events above')}")
+    print_outputs(aws, stack, heading=f"\nStack {stack} outputs:")
+
+
+def _ready_for_deploy(aws: Aws, current: dict[str, Any]) -> None:
+    """Explain (or clear) the states in which `aws cloudformation deploy` would only fail."""
+    name, status = current["StackName"], current["StackStatus"]
+    if status == "ROLLBACK_COMPLETE":
+        failure = print_failure_events(aws, name)
+        raise OpsError(f"stack {name} is ROLLBACK_COMPLETE: its creation failed ({failure or 'see the events above'}) "
+                       "and it cannot be updated; `make destroy YES=1` (the bucket is kept), then deploy again")
+    if status == "REVIEW_IN_PROGRESS":
+        # A first deploy interrupted between its change set and its execution: the stack
+        # holds no resource at all, so deleting it loses nothing.
+        print(f"Stack {name} is REVIEW_IN_PROGRESS: an earlier first deploy was interrupted before it created "
+              "anything. Deleting that empty stack, then deploying.")
+        cfn = aws.client("cloudformation")
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=aws.timeouts.waiter(5))
+    elif status.endswith("_IN_PROGRESS"):
+        raise OpsError(f"stack {name} is {status}: another change is running; wait for it to finish")
+
+
+def print_outputs(aws: Aws, stack: str, heading: str | None = None) -> None:
+    outputs = outputs_of(aws, stack)
+    if not outputs:
+        raise OpsError(f"stack {stack} is {outputs.stack['StackStatus']} and has no outputs: "
+                       + _why(outputs.stack["StackStatus"]))
+    if heading:
+        print(heading)
+    print(table(sorted(outputs.items()), ("Output", "Value")))
+
+
+def _why(status: str) -> str:
+    from .aws import why_no_outputs
+
+    return why_no_outputs(status)
+
+
+def print_failure_events(aws: Aws, name: str) -> str | None:
+    """Print the stack's failed events (or its latest ones); return the latest failure's reason."""
+    try:
+        events = aws.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
+    except Exception:  # the stack may not exist at all; the caller's message says why
+        return None
+    failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
+    rows = [(str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
+            for e in (failed or events[:10])]
+    if rows:
+        print(f"\nStack {name} events{' (failures)' if failed else ''}:", file=sys.stderr)
+        print(table(rows, ("Time", "Resource", "Status", "Reason")), file=sys.stderr)
+    return failed[-1].get("ResourceStatusReason") if failed else None
+
+
+def template_diff(base: str, folder: Path) -> None:
+    """``git diff`` of the generated templates against revision ``base``; skipped without git."""
+    if not base:
+        return
+    if not GIT_REVISION.fullmatch(base) or ".." in base:
+        raise UsageError(f"BASE={base!r} is not a git revision name (letters, digits and ._/@{{}}~^-)")
+    git = ["git", "-C", str(folder.parent), "--no-pager"]
+    try:
+        known = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"],
+                               capture_output=True, text=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        known = False
+    if not known:
+        print(f"(no git revision {base}: skipping the template diff)")
+        return
+    for extra in (["--stat"], []):
+        subprocess.run([*git, "diff", *extra, "--end-of-options", base, "--", str(folder)], timeout=60, check=False)
+
+
+def preview(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -> None:
+    """List what `make deploy` would change through a change set that is always deleted, never executed."""
+    body = read_template(template)
+    declared = body.get("Parameters", {})
+    given = parse_overrides(declared, params, {"EnvironmentName": stack, "AppEnv": env}, template.name)
+    current = stack_of(aws, stack)
+    if current is None:
+        resources = body["Resources"]
+        print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")
+        print(table(sorted(("Add", k, v["Type"]) for k, v in resources.items()), ("Action", "Resource", "Type")))
+        return
+    cfn = aws.client("cloudformation")
+    _delete_leftover_previews(cfn, stack)
+    name = f"{PREVIEW_PREFIX}{int(time.time())}"
+    previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
+    cfn.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType="UPDATE",
+                          TemplateBody=template.read_text(encoding="utf-8"),
+                          Parameters=merge_parameters(declared, given, previous), Capabilities=CAPABILITIES)
+    try:
+        change_set = _wait_for_change_set(aws, stack, name)
+        if change_set is None:
+            print(f"No changes: stack {stack} already matches {template} and these parameters.")
+            return
+        rows = [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"],
+                 c["ResourceChange"]["ResourceType"], c["ResourceChange"].get("Replacement") or "")
+                for c in change_set.get("Changes", [])]
+        print(f"Changes `make deploy` would make to stack {stack} (Replacement as CloudFormation reports it):")
+        print(table(rows, ("Action", "Resource", "Type", "Replacement")))
+    finally:
+        try:
+            cfn.delete_change_set(StackName=stack, ChangeSetName=name)
+        except Exception:  # reported, not raised: the preview's own error matters more
+            print(f"(could not delete change set {name}; the next `make diff` deletes it)", file=sys.stderr)
+
+
+def _wait_for_change_set(aws: Aws, stack: str, name: str) -> dict[str, Any] | None:
+    """The finished change set, or None when it holds no change."""
+    from botocore.exceptions import WaiterError
+
+    cfn = aws.client("cloudformation")
+    try:
+        cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName=name,
+                                                           WaiterConfig=aws.timeouts.waiter(3))
+    except WaiterError as err:
+        reason = str((err.last_response or {}).get("StatusReason", ""))
+        if any(marker in reason for marker in EMPTY_CHANGE_SET):
+            return None
+        raise OpsError(f"change set for {stack} failed: {reason or err}") from None
+    return cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+
+
+def _delete_leftover_previews(cfn: Any, stack: str) -> None:
+    """A preview interrupted before its own clean-up leaves a change set; clear those first."""
+    for summary in cfn.list_change_sets(StackName=stack).get("Summaries", []):
+        if summary["ChangeSetName"].startswith(PREVIEW_PREFIX):
+            cfn.delete_change_set(StackName=stack, ChangeSetName=summary["ChangeSetName"])
+            print(f"(deleted change set {summary['ChangeSetName']}, left by an interrupted `make diff`)")
+
+
+def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
+    """Delete the stack and its environment; the retained source bucket and its objects stay."""
+    outputs = outputs_of(aws, stack)
+    bucket = outputs.get("EnvironmentBucketName", "(unknown)")
+    if not confirmed:
+        if not sys.stdin.isatty():
+            raise UsageError(f"refusing to delete stack {stack} without confirmation: run `make destroy YES=1`")
+        try:
+            answer = input(f"Delete stack {stack} in {aws.region} and its MWAA environment? Type the stack name: ")
+        except EOFError:
+            raise UsageError("no answer; nothing deleted") from None
+        if answer.strip() != stack:
+            raise UsageError("not confirmed; nothing deleted")
+    cfn = aws.client("cloudformation")
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=aws.timeouts.waiter(15))
+    print(f"Stack {stack} deleted.")
+    print(f"Kept: source bucket {bucket} and every object in it (DeletionPolicy Retain): "
+          "your DAGs and their history. Empty and delete it yourself when you no longer need them.")

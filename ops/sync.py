@@ -1,0 +1,297 @@
+"""`make sync`: the DAG folder to the environment's DAG path, then requirements,
+plugins and startup script to the keys the deployed stack names, and the environment
+pointed at new object versions when (and only when) their content changed.
+
+Safety rules (README, "make sync"):
+
+* Only regular files whose real path lies inside the folder are read.  A link that
+  leaves the folder, or points nowhere, stops the sync before anything is uploaded;
+  links to folders are never followed (no cycles, no copies).
+* Caches (``__pycache__/``, ``*.pyc``, ``.DS_Store``...) are skipped at every depth.
+* Each object carries the SHA-256 of its content as metadata, so an unchanged file,
+  however large, is neither uploaded again nor restarts the environment.
+* ``delete`` removes objects under the DAG path that the folder no longer has, after
+  listing them; never when the folder holds no DAG file, and never an object the
+  environment reads (requirements, plugins, startup script).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
+
+from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of
+
+SKIPPED_FOLDERS = frozenset({"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints"})
+SKIPPED_FILES = frozenset({".DS_Store", "Thumbs.db"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+DIGEST_KEY = "sha256"  # user metadata: x-amz-meta-sha256
+DAG_SUFFIXES = (".py", ".zip")
+
+
+def local_files(folder: Path, label: str) -> dict[str, Path]:
+    """Relative POSIX path -> file, for every file of ``folder`` a sync may upload."""
+    root = Path(os.path.realpath(folder))
+    found: dict[str, Path] = {}
+    refused: list[str] = []
+    for directory, folders, files in os.walk(root, followlinks=False):
+        here = Path(directory)
+        for name in list(folders):
+            path = here / name
+            if name in SKIPPED_FOLDERS:
+                folders.remove(name)
+            elif path.is_symlink():
+                folders.remove(name)  # a link to a folder is never followed: no cycles, no copies
+                if not _inside(path, root):
+                    refused.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
+                else:
+                    print(f"skipped: {label}/{path.relative_to(root).as_posix()} (a link to a folder; not followed)")
+        for name in files:
+            path = here / name
+            if name in SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES):
+                continue
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink() and (not _inside(path, root) or not path.exists()):
+                refused.append(f"{relative} -> {os.readlink(path)}")
+            elif not stat.S_ISREG(path.stat().st_mode):
+                refused.append(f"{relative} (not a regular file)")
+            else:
+                found[relative] = path
+    if refused:
+        raise UsageError(f"{label}: refusing links that leave {folder} or point nowhere, and special files: "
+                         + "; ".join(sorted(refused)))
+    return dict(sorted(found.items()))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = os.path.realpath(path)
+    return real == str(root) or real.startswith(str(root) + os.sep)
+
+
+def zip_folder(folder: Path) -> bytes:
+    """plugins.zip with fixed timestamps and modes: the same files give the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for relative, path in local_files(folder, "PLUGINS").items():
+            info = zipfile.ZipInfo(relative, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+# --- the plan: pure -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileState:
+    """One optional file after its upload: the newest object and the one the environment uses."""
+
+    file: S3File
+    key: str
+    latest_version: str
+    latest_digest: str | None
+    in_use_version: str | None = None
+    in_use_digest: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        if self.in_use_version is None:
+            return True
+        if self.in_use_version == self.latest_version:
+            return False
+        return self.latest_digest is None or self.latest_digest != self.in_use_digest
+
+
+def target_key(file: S3File, managed: Mapping[str, str], environment: Mapping[str, Any], dag_path: str) -> str:
+    """Where ``file`` goes: the key the template names, else the one the environment already
+    uses, else the default (requirements beside the DAGs)."""
+    if file.name in managed:
+        return managed[file.name]
+    current = environment.get(file.path_property)
+    if current:
+        return str(current)
+    return f"{dag_path}/requirements.txt" if file is REQUIREMENTS else file.default_key
+
+
+def plan_bumps(states: Iterable[FileState], managed: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Which object versions change: (stack parameter -> version, MWAA property -> value).
+
+    A file the template names is bumped through its stack parameter, so CloudFormation stays
+    the source of truth; any other file through the MWAA API (drift detection reports it).
+    """
+    through_stack: dict[str, str] = {}
+    through_api: dict[str, str] = {}
+    for state in states:
+        if not state.changed:
+            continue
+        if state.file.name in managed:
+            through_stack[state.file.version_parameter] = state.latest_version
+        else:
+            through_api[state.file.path_property] = state.key
+            through_api[state.file.version_property] = state.latest_version
+    return through_stack, through_api
+
+
+def stale_keys(remote: Iterable[str], uploaded: Iterable[str], protected: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(keys to delete, keys kept because the environment reads them)."""
+    gone = sorted(set(remote) - set(uploaded))
+    keep = set(protected)
+    return [k for k in gone if k not in keep], [k for k in gone if k in keep]
+
+
+def managed_paths(template: Mapping[str, Any], parameters: Iterable[str]) -> dict[str, str]:
+    """Files the deployed template names itself (it has their version parameter): name -> key."""
+    declared = set(parameters)
+    environment = next((r.get("Properties", {}) for r in template.get("Resources", {}).values()
+                        if r.get("Type") == "AWS::MWAA::Environment"), {})
+    paths = {}
+    for file in S3_FILES:
+        path = environment.get(file.path_property)
+        if file.version_parameter in declared and path is not None:
+            # If(Has<Name>Version, "key", NoValue) or a plain key
+            paths[file.name] = path["Fn::If"][1] if isinstance(path, dict) and "Fn::If" in path else path
+    return paths
+
+
+# --- the sync -------------------------------------------------------------------------------
+
+
+class Bucket:
+    """Objects of one bucket, compared by the SHA-256 each upload records."""
+
+    def __init__(self, aws: Aws, name: str) -> None:
+        self.s3 = aws.client("s3")
+        self.name = name
+
+    def head(self, key: str, version: str | None = None) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            extra = {"VersionId": version} if version else {}
+            return self.s3.head_object(Bucket=self.name, Key=key, **extra)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion", "403"):
+                return None
+            raise
+
+    def put_if_changed(self, key: str, content: bytes) -> bool:
+        current = self.head(key)
+        sha = digest(content)
+        if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
+            return False
+        self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
+        print(f"upload: {key} -> s3://{self.name}/{key}")
+        return True
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
+        return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            answer = self.s3.delete_objects(Bucket=self.name, Delete={"Objects": batch, "Quiet": True})
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise OpsError(f"could not delete s3://{self.name}/{first['Key']}: {first.get('Message')}")
+
+
+def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path | None, delete: bool) -> None:
+    if not dags.is_dir():
+        raise UsageError(f"DAGS: {dags} is not a folder")
+    files = local_files(dags, "DAGS")
+    if delete and not any(name.endswith(DAG_SUFFIXES) for name in files):
+        raise UsageError(f"DAGS: {dags} holds no DAG file (.py or .zip): refusing DELETE=1, which would delete "
+                         "every DAG of the environment")
+    plugin_bytes = zip_folder(plugins) if plugins is not None and plugins.is_dir() else None
+    if startup is not None and startup.exists() and not startup.is_file():
+        raise UsageError(f"STARTUP: {startup} is not a file")
+    startup_bytes = startup.read_bytes() if startup is not None and startup.is_file() else None
+
+    outputs = outputs_of(aws, stack)
+    bucket = Bucket(aws, outputs["EnvironmentBucketName"])
+    name = outputs["MwaaEnvironmentName"]
+    mwaa = aws.client("mwaa")
+    environment = mwaa.get_environment(Name=name)["Environment"]
+    dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
+    template = _deployed_template(aws, stack)
+    managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
+
+    uploaded = {f"{dag_path}/{relative}" for relative in files}
+    changed = sum(bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()) for relative, path in files.items())
+    print(f"Synced {dags}/ to s3://{bucket.name}/{dag_path}/: {changed} of {len(files)} file(s) uploaded"
+          + ("" if delete else " (objects only in S3 were kept; DELETE=1 removes them)"))
+
+    contents = {REQUIREMENTS: (dags / "requirements.txt").read_bytes() if "requirements.txt" in files else None,
+                PLUGINS: plugin_bytes, STARTUP_SCRIPT: startup_bytes}
+    states = []
+    for file, content in contents.items():
+        if content is None:
+            continue
+        key = target_key(file, managed, environment, dag_path)
+        bucket.put_if_changed(key, content)
+        states.append(_state(bucket, file, key, environment))
+
+    if delete:
+        protected = [str(environment[f.path_property]) for f in S3_FILES if environment.get(f.path_property)]
+        doomed, kept = stale_keys(bucket.keys(f"{dag_path}/"), uploaded, [*protected, *managed.values()])
+        for key in kept:
+            print(f"kept: s3://{bucket.name}/{key} (the environment reads it)")
+        for key in doomed:
+            print(f"delete: s3://{bucket.name}/{key}")
+        bucket.delete(doomed)
+
+    point_environment_at(aws, outputs.stack, name, states, managed)
+
+
+def _state(bucket: Bucket, file: S3File, key: str, environment: Mapping[str, Any]) -> FileState:
+    latest = bucket.head(key) or {}
+    in_use_version = environment.get(file.version_property) if environment.get(file.path_property) == key else None
+    in_use = bucket.head(key, in_use_version) if in_use_version else None
+    return FileState(file, key, latest.get("VersionId", ""), latest.get("Metadata", {}).get(DIGEST_KEY) or latest.get("ETag"),
+                     in_use_version if in_use is not None else None,
+                     (in_use or {}).get("Metadata", {}).get(DIGEST_KEY) or (in_use or {}).get("ETag"))
+
+
+def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
+    from cfn_flip import load_yaml
+
+    body = aws.client("cloudformation").get_template(StackName=stack)["TemplateBody"]
+    return body if isinstance(body, dict) else load_yaml(body)
+
+
+def point_environment_at(aws: Aws, stack: Mapping[str, Any], environment: str, states: list[FileState],
+                         managed: Mapping[str, str]) -> None:
+    """Make the environment use the newest object versions; MWAA ignores a changed file otherwise."""
+    if not states:
+        return
+    through_stack, through_api = plan_bumps(states, managed)
+    if not through_stack and not through_api:
+        print(f"Environment {environment} already uses the current {', '.join(sorted(s.key for s in states))}.")
+        return
+    if through_stack:
+        cfn = aws.client("cloudformation")
+        names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
+        cfn.update_stack(StackName=stack["StackName"], UsePreviousTemplate=True,
+                         Parameters=merge_parameters(names, through_stack, names),
+                         Capabilities=CAPABILITIES)
+        cfn.get_waiter("stack_update_complete").wait(StackName=stack["StackName"],
+                                                      WaiterConfig=aws.timeouts.waiter(15))
+    if through_api:
+        aws.client("mwaa").update_environment(Name=environment, **through_api)
+    print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")
+    for name, value in sorted({**through_stack, **through_api}.items()):
+        print(f"  {name} = {value}" + ("  (stack parameter)" if name in through_stack else ""))
