@@ -66,7 +66,7 @@ check: $(VENV)/.installed ## Fail when out/ is stale
 lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## cfn-lint (informational rules included), checkov and parliament on every template in out/
 	@$(VENV)/bin/cfn-lint --include-checks I --regions us-east-1 eu-west-1 ap-northeast-1 -- out/*.yaml
 	@echo "cfn-lint: no findings in $$(ls out/*.yaml | tr '\n' ' ')"
-	@$(SECURITY_VENV)/bin/python tests/security_gates.py out/*.yaml
+	@$(SECURITY_VENV)/bin/python scripts/security_gates.py out/*.yaml
 
 test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/template
@@ -86,8 +86,8 @@ dag-test: $(AIRFLOW_VENV)/.installed ## Run DAG once against emulated EMR: make 
 	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag
 
 bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time
-	@$(PY) tests/bench.py
-	@$(AIRFLOW_VENV)/bin/python tests/emulator/bench_dag_parse.py
+	@$(PY) scripts/bench_build.py
+	@$(AIRFLOW_VENV)/bin/python scripts/bench_dag_parse.py
 
 deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
 	@$(OPS) deploy

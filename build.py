@@ -24,12 +24,10 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from templates.settings import SettingsError, from_mapping
+from templates.stack import render
+
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-
-from templates.settings import SettingsError, from_mapping  # noqa: E402
-from templates.stack import render  # noqa: E402
-
 TEMPLATE_NAME = "mwaa.yaml"
 ENVIRONMENTS = ROOT / "environments"
 # `aws cloudformation deploy` uploads larger templates to S3 and then needs --s3-bucket.
@@ -81,7 +79,7 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
                 wanted[f"mwaa-{path.stem}.yaml"] = from_mapping(read_toml(path))
             except SettingsError as err:
                 raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
-    files = dict(zip(wanted, render_all(list(wanted.values()))))
+    files = dict(zip(wanted, render_all(list(wanted.values())), strict=False))
     for name, text in files.items():
         size = len(text.encode())
         if size > MAX_TEMPLATE_BYTES:
@@ -111,7 +109,9 @@ def check(out: Path, files: dict[str, str], complete: bool) -> int:
         if current != text:
             stale += 1
             sys.stdout.writelines(
-                difflib.unified_diff(current.splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)")
+                difflib.unified_diff(
+                    current.splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)"
+                )
             )
     if stale:
         print(f"build.py: {stale} file(s) in {out} are stale; run `make template` and commit them", file=sys.stderr)

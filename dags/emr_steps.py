@@ -133,10 +133,14 @@ def spark_app_group(app: SparkApp) -> TaskGroup:
         watches = []
         previous_add = None
         for attempt in range(1, app.retries + 2):
-            retry = {} if previous_add is None else {
-                "trigger_rule": "one_failed",
-                "pre_execute": only_after_a_failed_step(previous_add.task_id),
-            }
+            retry = (
+                {}
+                if previous_add is None
+                else {
+                    "trigger_rule": "one_failed",
+                    "pre_execute": only_after_a_failed_step(previous_add.task_id),
+                }
+            )
             add = EmrAddStepsOperator(
                 task_id=f"add_step_{attempt}",
                 job_flow_id="{{ params.cluster_id }}",
@@ -147,7 +151,7 @@ def spark_app_group(app: SparkApp) -> TaskGroup:
             watch = EmrStepSensor(
                 task_id=f"watch_step_{attempt}",
                 job_flow_id="{{ params.cluster_id }}",
-                step_id="{{ ti.xcom_pull(task_ids='%s')[0] }}" % add.task_id,
+                step_id=f"{{{{ ti.xcom_pull(task_ids='{add.task_id}')[0] }}}}",
                 aws_conn_id=AWS_CONN_ID,
                 mode="reschedule",
                 poke_interval=POKE_INTERVAL.total_seconds(),
@@ -169,8 +173,11 @@ with DAG(
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    params={"cluster_id": Param("j-XXXXXXXXXXXXX", type="string", pattern=r"^j-[0-9A-Z]+$",
-                                description="EMR cluster that runs the steps")},
+    params={
+        "cluster_id": Param(
+            "j-XXXXXXXXXXXXX", type="string", pattern=r"^j-[0-9A-Z]+$", description="EMR cluster that runs the steps"
+        )
+    },
     default_args={"owner": "data-platform", "retries": 0},
     tags=["emr"],
     doc_md=__doc__,

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 from . import airflow, stack, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
@@ -68,7 +69,7 @@ def folder_or_file(name: str, value: str, default: str) -> Path:
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]  # argparse declares NoReturn
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -135,10 +136,14 @@ def run(args: argparse.Namespace) -> int:
         act = stack.deploy if args.action == "deploy" else stack.preview
         action = partial(act, stack=name, env=env, template=template, params=params)
     elif args.action == "sync":
-        action = partial(sync.sync, stack=name, dags=folder_or_file("DAGS", args.dags, "dags"),
-                         plugins=folder_or_file("PLUGINS", args.plugins, "plugins"),
-                         startup=folder_or_file("STARTUP", args.startup, "startup.sh"),
-                         delete=flag("DELETE", args.delete))
+        action = partial(
+            sync.sync,
+            stack=name,
+            dags=folder_or_file("DAGS", args.dags, "dags"),
+            plugins=folder_or_file("PLUGINS", args.plugins, "plugins"),
+            startup=folder_or_file("STARTUP", args.startup, "startup.sh"),
+            delete=flag("DELETE", args.delete),
+        )
     elif args.action == "outputs":
         action = partial(stack.print_outputs, stack=name)
     elif args.action == "ui":

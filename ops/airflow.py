@@ -53,7 +53,9 @@ def cli(aws: Aws, environment: str, command: str) -> tuple[str, str]:
     token = aws.client("mwaa").create_cli_token(Name=environment)
     url = f"https://{token['WebServerHostname']}/aws_mwaa/cli"
     request = urllib.request.Request(
-        url, data=command.encode(), method="POST",
+        url,
+        data=command.encode(),
+        method="POST",
         headers={"Authorization": f"Bearer {token['CliToken']}", "Content-Type": "text/plain"},
     )
     try:
@@ -116,8 +118,9 @@ def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) ->
     """Airflow 3: the REST API through InvokeRestApi (IAM-signed; no token to handle)."""
     mwaa = aws.client("mwaa")
     try:
-        answer = mwaa.invoke_rest_api(Name=environment, Path=f"/dags/{dag}/dagRuns", Method="POST",
-                                      Body={"logical_date": None, "conf": conf})
+        answer = mwaa.invoke_rest_api(
+            Name=environment, Path=f"/dags/{dag}/dagRuns", Method="POST", Body={"logical_date": None, "conf": conf}
+        )
     except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:
         status = err.response.get("RestApiStatusCode")
         detail = err.response.get("RestApiResponse", {})

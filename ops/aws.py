@@ -80,19 +80,36 @@ class Aws:
 
     def cli(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
         """The AWS CLI (v1, from this venv), with the same region, profile and bounds."""
-        command = [sys.executable, "-m", "awscli", *args, "--region", self.region,
-                   "--cli-connect-timeout", str(int(self.timeouts.connect)),
-                   "--cli-read-timeout", str(int(self.timeouts.read))]
+        command = [
+            sys.executable,
+            "-m",
+            "awscli",
+            *args,
+            "--region",
+            self.region,
+            "--cli-connect-timeout",
+            str(int(self.timeouts.connect)),
+            "--cli-read-timeout",
+            str(int(self.timeouts.read)),
+        ]
         if self.profile:
             command += ["--profile", self.profile]
         environment = {**os.environ, "AWS_RETRY_MODE": "standard"}
         try:
-            return subprocess.run(command, text=True, env=environment, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE,
-                                  timeout=self.timeouts.total)
+            return subprocess.run(
+                command,
+                text=True,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if capture else None,
+                stderr=subprocess.PIPE,
+                timeout=self.timeouts.total,
+            )
         except subprocess.TimeoutExpired:
-            raise OpsError(f"`aws {' '.join(args[:2])}` did not finish within {int(self.timeouts.total)} s "
-                           "(TIMEOUT=... raises the bound)") from None
+            raise OpsError(
+                f"`aws {' '.join(args[:2])}` did not finish within {int(self.timeouts.total)} s "
+                "(TIMEOUT=... raises the bound)"
+            ) from None
 
 
 def describe(error: Exception) -> str:
@@ -110,8 +127,10 @@ def describe(error: Exception) -> str:
         info = error.response.get("Error", {})
         return f"{error.operation_name}: {info.get('Code')}: {info.get('Message')}"
     if isinstance(error, ReadTimeoutError):
-        return (f"{error.kwargs.get('endpoint_url')} accepted the connection but did not answer within the read "
-                "timeout (READ_TIMEOUT=... raises it)")
+        return (
+            f"{error.kwargs.get('endpoint_url')} accepted the connection but did not answer within the read "
+            "timeout (READ_TIMEOUT=... raises it)"
+        )
     if isinstance(error, ConnectTimeoutError):
         return f"cannot connect to {error.kwargs.get('endpoint_url')} within the connect timeout (CONNECT_TIMEOUT=...)"
     if isinstance(error, EndpointConnectionError):
@@ -143,8 +162,10 @@ class Outputs(dict[str, str]):
         self.stack = stack
 
     def __missing__(self, key: str) -> str:
-        raise OpsError(f"stack {self.stack['StackName']} is {self.stack['StackStatus']} and has no output {key}: "
-                       f"{why_no_outputs(self.stack['StackStatus'])}")
+        raise OpsError(
+            f"stack {self.stack['StackName']} is {self.stack['StackStatus']} and has no output {key}: "
+            f"{why_no_outputs(self.stack['StackStatus'])}"
+        )
 
 
 def why_no_outputs(status: str) -> str:
@@ -162,14 +183,18 @@ def outputs_of(aws: Aws, name: str) -> Outputs:
     return Outputs(stack)
 
 
-def merge_parameters(declared: Iterable[str], given: Mapping[str, str], previous: Iterable[str]) -> list[dict[str, Any]]:
+def merge_parameters(
+    declared: Iterable[str], given: Mapping[str, str], previous: Iterable[str]
+) -> list[dict[str, Any]]:
     """The Parameters of an update: a given value where there is one, else the stack's previous
     value; a declared parameter the stack never had and nobody gave keeps its template default."""
     previous = set(previous)
     return [
-        {"ParameterKey": name, "ParameterValue": given[name]} if name in given
+        {"ParameterKey": name, "ParameterValue": given[name]}
+        if name in given
         else {"ParameterKey": name, "UsePreviousValue": True}
-        for name in declared if name in given or name in previous
+        for name in declared
+        if name in given or name in previous
     ]
 
 

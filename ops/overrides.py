@@ -55,8 +55,9 @@ def split_params(text: str) -> list[str]:
         raise UsageError(f"PARAMS: {err} in {text!r}") from None
 
 
-def parse_overrides(declared: dict[str, dict], tokens: list[str], defaults: dict[str, str],
-                    template_name: str = "the template") -> dict[str, str]:
+def parse_overrides(
+    declared: dict[str, dict], tokens: list[str], defaults: dict[str, str], template_name: str = "the template"
+) -> dict[str, str]:
     """NAME=VALUE tokens over ``defaults`` (kept only where the template declares them),
     every value checked against its parameter's constraints."""
     values = {k: v for k, v in defaults.items() if k in declared}
@@ -130,5 +131,8 @@ def _cidr_violation(value: str) -> str | None:
 
 
 def _example(kind: str) -> str:
-    return {"AWS::EC2::VPC::Id": "vpc-0a1b2c3d", "AWS::EC2::Subnet::Id": "subnet-0a1b2c3d",
-            "AWS::EC2::SecurityGroup::Id": "sg-0a1b2c3d"}[kind]
+    return {
+        "AWS::EC2::VPC::Id": "vpc-0a1b2c3d",
+        "AWS::EC2::Subnet::Id": "subnet-0a1b2c3d",
+        "AWS::EC2::SecurityGroup::Id": "sg-0a1b2c3d",
+    }[kind]

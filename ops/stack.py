@@ -22,16 +22,27 @@ def deploy(aws: Aws, stack: str, env: str, template: Path, params: list[str]) ->
     """Create or update ``stack`` from ``template``; ``EnvironmentName`` is the stack's name,
     ``AppEnv`` the environment label, unless ``params`` says otherwise."""
     body = read_template(template)
-    values = parse_overrides(body.get("Parameters", {}), params, {"EnvironmentName": stack, "AppEnv": env},
-                             template.name)
+    values = parse_overrides(
+        body.get("Parameters", {}), params, {"EnvironmentName": stack, "AppEnv": env}, template.name
+    )
     current = stack_of(aws, stack)
     if current is not None:
         _ready_for_deploy(aws, current)
     result = aws.cli(
-        "cloudformation", "deploy", "--template-file", str(template), "--stack-name", stack,
-        "--capabilities", *CAPABILITIES, "--no-fail-on-empty-changeset",
-        "--tags", "project=mwaa-stack", f"env={env}",
-        "--parameter-overrides", *(f"{k}={v}" for k, v in values.items()),
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(template),
+        "--stack-name",
+        stack,
+        "--capabilities",
+        *CAPABILITIES,
+        "--no-fail-on-empty-changeset",
+        "--tags",
+        "project=mwaa-stack",
+        f"env={env}",
+        "--parameter-overrides",
+        *(f"{k}={v}" for k, v in values.items()),
     )
     if result.returncode != 0:
         failure = print_failure_events(aws, stack)
@@ -45,13 +56,17 @@ def _ready_for_deploy(aws: Aws, current: dict[str, Any]) -> None:
     name, status = current["StackName"], current["StackStatus"]
     if status == "ROLLBACK_COMPLETE":
         failure = print_failure_events(aws, name)
-        raise OpsError(f"stack {name} is ROLLBACK_COMPLETE: its creation failed ({failure or 'see the events above'}) "
-                       "and it cannot be updated; `make destroy YES=1` (the bucket is kept), then deploy again")
+        raise OpsError(
+            f"stack {name} is ROLLBACK_COMPLETE: its creation failed ({failure or 'see the events above'}) "
+            "and it cannot be updated; `make destroy YES=1` (the bucket is kept), then deploy again"
+        )
     if status == "REVIEW_IN_PROGRESS":
         # A first deploy interrupted between its change set and its execution: the stack
         # holds no resource at all, so deleting it loses nothing.
-        print(f"Stack {name} is REVIEW_IN_PROGRESS: an earlier first deploy was interrupted before it created "
-              "anything. Deleting that empty stack, then deploying.")
+        print(
+            f"Stack {name} is REVIEW_IN_PROGRESS: an earlier first deploy was interrupted before it created "
+            "anything. Deleting that empty stack, then deploying."
+        )
         cfn = aws.client("cloudformation")
         cfn.delete_stack(StackName=name)
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=aws.timeouts.waiter(5))
@@ -62,8 +77,9 @@ def _ready_for_deploy(aws: Aws, current: dict[str, Any]) -> None:
 def print_outputs(aws: Aws, stack: str, heading: str | None = None) -> None:
     outputs = outputs_of(aws, stack)
     if not outputs:
-        raise OpsError(f"stack {stack} is {outputs.stack['StackStatus']} and has no outputs: "
-                       + _why(outputs.stack["StackStatus"]))
+        raise OpsError(
+            f"stack {stack} is {outputs.stack['StackStatus']} and has no outputs: " + _why(outputs.stack["StackStatus"])
+        )
     if heading:
         print(heading)
     print(table(sorted(outputs.items()), ("Output", "Value")))
@@ -82,8 +98,10 @@ def print_failure_events(aws: Aws, name: str) -> str | None:
     except Exception:  # the stack may not exist at all; the caller's message says why
         return None
     failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
-    rows = [(str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
-            for e in (failed or events[:10])]
+    rows = [
+        (str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
+        for e in (failed or events[:10])
+    ]
     if rows:
         print(f"\nStack {name} events{' (failures)' if failed else ''}:", file=sys.stderr)
         print(table(rows, ("Time", "Resource", "Status", "Reason")), file=sys.stderr)
@@ -98,8 +116,15 @@ def template_diff(base: str, folder: Path) -> None:
         raise UsageError(f"BASE={base!r} is not a git revision name (letters, digits and ._/@{{}}~^-)")
     git = ["git", "-C", str(folder.parent), "--no-pager"]
     try:
-        known = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"],
-                               capture_output=True, text=True, timeout=60).returncode == 0
+        known = (
+            subprocess.run(
+                [*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         known = False
     if not known:
@@ -124,17 +149,28 @@ def preview(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -
     _delete_leftover_previews(cfn, stack)
     name = f"{PREVIEW_PREFIX}{int(time.time())}"
     previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
-    cfn.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType="UPDATE",
-                          TemplateBody=template.read_text(encoding="utf-8"),
-                          Parameters=merge_parameters(declared, given, previous), Capabilities=CAPABILITIES)
+    cfn.create_change_set(
+        StackName=stack,
+        ChangeSetName=name,
+        ChangeSetType="UPDATE",
+        TemplateBody=template.read_text(encoding="utf-8"),
+        Parameters=merge_parameters(declared, given, previous),
+        Capabilities=CAPABILITIES,
+    )
     try:
         change_set = _wait_for_change_set(aws, stack, name)
         if change_set is None:
             print(f"No changes: stack {stack} already matches {template} and these parameters.")
             return
-        rows = [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"],
-                 c["ResourceChange"]["ResourceType"], c["ResourceChange"].get("Replacement") or "")
-                for c in change_set.get("Changes", [])]
+        rows = [
+            (
+                c["ResourceChange"]["Action"],
+                c["ResourceChange"]["LogicalResourceId"],
+                c["ResourceChange"]["ResourceType"],
+                c["ResourceChange"].get("Replacement") or "",
+            )
+            for c in change_set.get("Changes", [])
+        ]
         print(f"Changes `make deploy` would make to stack {stack} (Replacement as CloudFormation reports it):")
         print(table(rows, ("Action", "Resource", "Type", "Replacement")))
     finally:
@@ -150,8 +186,9 @@ def _wait_for_change_set(aws: Aws, stack: str, name: str) -> dict[str, Any] | No
 
     cfn = aws.client("cloudformation")
     try:
-        cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName=name,
-                                                           WaiterConfig=aws.timeouts.waiter(3))
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=stack, ChangeSetName=name, WaiterConfig=aws.timeouts.waiter(3)
+        )
     except WaiterError as err:
         reason = str((err.last_response or {}).get("StatusReason", ""))
         if any(marker in reason for marker in EMPTY_CHANGE_SET):
@@ -185,5 +222,7 @@ def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
     cfn.delete_stack(StackName=stack)
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=aws.timeouts.waiter(15))
     print(f"Stack {stack} deleted.")
-    print(f"Kept: source bucket {bucket} and every object in it (DeletionPolicy Retain): "
-          "your DAGs and their history. Empty and delete it yourself when you no longer need them.")
+    print(
+        f"Kept: source bucket {bucket} and every object in it (DeletionPolicy Retain): "
+        "your DAGs and their history. Empty and delete it yourself when you no longer need them."
+    )

@@ -67,8 +67,10 @@ def local_files(folder: Path, label: str) -> dict[str, Path]:
             else:
                 found[relative] = path
     if refused:
-        raise UsageError(f"{label}: refusing links that leave {folder} or point nowhere, and special files: "
-                         + "; ".join(sorted(refused)))
+        raise UsageError(
+            f"{label}: refusing links that leave {folder} or point nowhere, and special files: "
+            + "; ".join(sorted(refused))
+        )
     return dict(sorted(found.items()))
 
 
@@ -155,8 +157,14 @@ def stale_keys(remote: Iterable[str], uploaded: Iterable[str], protected: Iterab
 def managed_paths(template: Mapping[str, Any], parameters: Iterable[str]) -> dict[str, str]:
     """Files the deployed template names itself (it has their version parameter): name -> key."""
     declared = set(parameters)
-    environment = next((r.get("Properties", {}) for r in template.get("Resources", {}).values()
-                        if r.get("Type") == "AWS::MWAA::Environment"), {})
+    environment = next(
+        (
+            r.get("Properties", {})
+            for r in template.get("Resources", {}).values()
+            if r.get("Type") == "AWS::MWAA::Environment"
+        ),
+        {},
+    )
     paths = {}
     for file in S3_FILES:
         path = environment.get(file.path_property)
@@ -202,7 +210,7 @@ class Bucket:
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
             answer = self.s3.delete_objects(Bucket=self.name, Delete={"Objects": batch, "Quiet": True})
             if answer.get("Errors"):
                 first = answer["Errors"][0]
@@ -214,8 +222,10 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
         raise UsageError(f"DAGS: {dags} is not a folder")
     files = local_files(dags, "DAGS")
     if delete and not any(name.endswith(DAG_SUFFIXES) for name in files):
-        raise UsageError(f"DAGS: {dags} holds no DAG file (.py or .zip): refusing DELETE=1, which would delete "
-                         "every DAG of the environment")
+        raise UsageError(
+            f"DAGS: {dags} holds no DAG file (.py or .zip): refusing DELETE=1, which would delete "
+            "every DAG of the environment"
+        )
     plugin_bytes = zip_folder(plugins) if plugins is not None and plugins.is_dir() else None
     if startup is not None and startup.exists() and not startup.is_file():
         raise UsageError(f"STARTUP: {startup} is not a file")
@@ -231,12 +241,19 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
     uploaded = {f"{dag_path}/{relative}" for relative in files}
-    changed = sum(bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()) for relative, path in files.items())
-    print(f"Synced {dags}/ to s3://{bucket.name}/{dag_path}/: {changed} of {len(files)} file(s) uploaded"
-          + ("" if delete else " (objects only in S3 were kept; DELETE=1 removes them)"))
+    changed = sum(
+        bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()) for relative, path in files.items()
+    )
+    print(
+        f"Synced {dags}/ to s3://{bucket.name}/{dag_path}/: {changed} of {len(files)} file(s) uploaded"
+        + ("" if delete else " (objects only in S3 were kept; DELETE=1 removes them)")
+    )
 
-    contents = {REQUIREMENTS: (dags / "requirements.txt").read_bytes() if "requirements.txt" in files else None,
-                PLUGINS: plugin_bytes, STARTUP_SCRIPT: startup_bytes}
+    contents = {
+        REQUIREMENTS: (dags / "requirements.txt").read_bytes() if "requirements.txt" in files else None,
+        PLUGINS: plugin_bytes,
+        STARTUP_SCRIPT: startup_bytes,
+    }
     states = []
     for file, content in contents.items():
         if content is None:
@@ -261,9 +278,14 @@ def _state(bucket: Bucket, file: S3File, key: str, environment: Mapping[str, Any
     latest = bucket.head(key) or {}
     in_use_version = environment.get(file.version_property) if environment.get(file.path_property) == key else None
     in_use = bucket.head(key, in_use_version) if in_use_version else None
-    return FileState(file, key, latest.get("VersionId", ""), latest.get("Metadata", {}).get(DIGEST_KEY) or latest.get("ETag"),
-                     in_use_version if in_use is not None else None,
-                     (in_use or {}).get("Metadata", {}).get(DIGEST_KEY) or (in_use or {}).get("ETag"))
+    return FileState(
+        file,
+        key,
+        latest.get("VersionId", ""),
+        latest.get("Metadata", {}).get(DIGEST_KEY) or latest.get("ETag"),
+        in_use_version if in_use is not None else None,
+        (in_use or {}).get("Metadata", {}).get(DIGEST_KEY) or (in_use or {}).get("ETag"),
+    )
 
 
 def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
@@ -273,8 +295,9 @@ def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else load_yaml(body)
 
 
-def point_environment_at(aws: Aws, stack: Mapping[str, Any], environment: str, states: list[FileState],
-                         managed: Mapping[str, str]) -> None:
+def point_environment_at(
+    aws: Aws, stack: Mapping[str, Any], environment: str, states: list[FileState], managed: Mapping[str, str]
+) -> None:
     """Make the environment use the newest object versions; MWAA ignores a changed file otherwise."""
     if not states:
         return
@@ -285,11 +308,13 @@ def point_environment_at(aws: Aws, stack: Mapping[str, Any], environment: str, s
     if through_stack:
         cfn = aws.client("cloudformation")
         names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
-        cfn.update_stack(StackName=stack["StackName"], UsePreviousTemplate=True,
-                         Parameters=merge_parameters(names, through_stack, names),
-                         Capabilities=CAPABILITIES)
-        cfn.get_waiter("stack_update_complete").wait(StackName=stack["StackName"],
-                                                      WaiterConfig=aws.timeouts.waiter(15))
+        cfn.update_stack(
+            StackName=stack["StackName"],
+            UsePreviousTemplate=True,
+            Parameters=merge_parameters(names, through_stack, names),
+            Capabilities=CAPABILITIES,
+        )
+        cfn.get_waiter("stack_update_complete").wait(StackName=stack["StackName"], WaiterConfig=aws.timeouts.waiter(15))
     if through_api:
         aws.client("mwaa").update_environment(Name=environment, **through_api)
     print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")

@@ -26,7 +26,8 @@ def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
                     "skip": [
                         {
                             "id": "CKV_AWS_18",
-                            "comment": "Holds only DAG code that CI writes with make sync; server access logs would need "
+                            "comment": "Holds only DAG code that CI writes with make sync; "
+                            "server access logs would need "
                             "a second bucket per stack. Audit with CloudTrail S3 data events instead.",
                         }
                     ]
@@ -46,7 +47,9 @@ def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
                     )
                 ]
             ),
-            OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
             **({"Tags": tags(settings)} if settings.tags else {}),
         )
     )

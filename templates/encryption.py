@@ -45,11 +45,20 @@ def add_kms_key(template: Template, settings: Settings) -> object | None:
                         Sid="CloudWatchLogsEncryptsThisAccountsLogs",
                         Effect=Allow,
                         Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
-                        Action=[kms.Action("Encrypt*"), kms.Action("Decrypt*"), kms.Action("ReEncrypt*"),
-                                kms.Action("GenerateDataKey*"), kms.Action("Describe*")],
+                        Action=[
+                            kms.Action("Encrypt*"),
+                            kms.Action("Decrypt*"),
+                            kms.Action("ReEncrypt*"),
+                            kms.Action("GenerateDataKey*"),
+                            kms.Action("Describe*"),
+                        ],
                         Resource=["*"],
-                        Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn",
-                                                    Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"))),
+                        Condition=Condition(
+                            ArnLike(
+                                "kms:EncryptionContext:aws:logs:arn",
+                                Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"),
+                            )
+                        ),
                     ),
                 ],
             ),

@@ -25,8 +25,10 @@ def configuration_options(settings: Settings, params: Parameters) -> dict[str, o
     if settings.secrets_backend:
         options["secrets.backend"] = SECRETS_BACKEND
         options["secrets.backend_kwargs"] = json.dumps(
-            {"connections_prefix": settings.secrets_connections_prefix,
-             "variables_prefix": settings.secrets_variables_prefix},
+            {
+                "connections_prefix": settings.secrets_connections_prefix,
+                "variables_prefix": settings.secrets_variables_prefix,
+            },
             sort_keys=True,
         )
     return options

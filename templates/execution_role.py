@@ -65,8 +65,11 @@ def kms_statement(kms_key_arn: object | None) -> Statement:
         Effect=Allow,
         Action=KMS_ACTIONS,
         Resource=[kms_key_arn],
-        Condition=Condition(StringLike("kms:ViaService", [Sub("sqs.${AWS::Region}.amazonaws.com"),
-                                                         Sub("s3.${AWS::Region}.amazonaws.com")])),
+        Condition=Condition(
+            StringLike(
+                "kms:ViaService", [Sub("sqs.${AWS::Region}.amazonaws.com"), Sub("s3.${AWS::Region}.amazonaws.com")]
+            )
+        ),
     )
 
 
@@ -85,8 +88,9 @@ def secrets_statement(settings: Settings) -> list[Statement]:
     ]
 
 
-def execution_policy_statements(settings: Settings, bucket_arn: object, bucket_objects_arn: object,
-                                kms_key_arn: object | None) -> list[Statement]:
+def execution_policy_statements(
+    settings: Settings, bucket_arn: object, bucket_objects_arn: object, kms_key_arn: object | None
+) -> list[Statement]:
     return [
         Statement(
             Sid="PublishEnvironmentMetrics",
@@ -170,8 +174,9 @@ def execution_policy_statements(settings: Settings, bucket_arn: object, bucket_o
     ]
 
 
-def add_execution_role(template: Template, settings: Settings, bucket: object,
-                       kms_key_arn: object | None = None) -> ExecutionRole:
+def add_execution_role(
+    template: Template, settings: Settings, bucket: object, kms_key_arn: object | None = None
+) -> ExecutionRole:
     role = template.add_resource(
         iam.Role(
             "MwaaExecutionRole",
@@ -197,7 +202,7 @@ def add_execution_role(template: Template, settings: Settings, bucket: object,
             PolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=execution_policy_statements(
-                    settings, GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket.title), kms_key_arn
+                    settings, GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*"), kms_key_arn
                 ),
             ),
         )

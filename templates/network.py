@@ -56,18 +56,28 @@ def add_network(template: Template, settings: Settings, params: Parameters) -> N
         )
         for n in range(1, AZ_COUNT + 1)
     )
-    for subnet, routes in zip(private, route_tables):
+    for subnet, routes in zip(private, route_tables, strict=False):
         _associate(template, subnet, routes)
 
     public: tuple[ec2.Subnet, ...] = ()
     if settings.routing == "public":
         public = _add_internet_access(template, settings, params, vpc, route_tables)
-    return Network(vpc_id=Ref(vpc), private_subnet_ids=[Ref(s) for s in private], public_subnets=public,
-                   private_subnets=private, private_route_tables=route_tables)
+    return Network(
+        vpc_id=Ref(vpc),
+        private_subnet_ids=[Ref(s) for s in private],
+        public_subnets=public,
+        private_subnets=private,
+        private_route_tables=route_tables,
+    )
 
 
-def _add_internet_access(template: Template, settings: Settings, params: Parameters, vpc: ec2.VPC,
-                         private_route_tables: tuple[ec2.RouteTable, ...]) -> tuple[ec2.Subnet, ...]:
+def _add_internet_access(
+    template: Template,
+    settings: Settings,
+    params: Parameters,
+    vpc: ec2.VPC,
+    private_route_tables: tuple[ec2.RouteTable, ...],
+) -> tuple[ec2.Subnet, ...]:
     gateway = template.add_resource(ec2.InternetGateway("InternetGateway", Tags=tags(settings, "internet gateway")))
     attachment = template.add_resource(
         ec2.VPCGatewayAttachment("InternetGatewayAttachment", InternetGatewayId=Ref(gateway), VpcId=Ref(vpc))
@@ -99,20 +109,31 @@ def _add_internet_access(template: Template, settings: Settings, params: Paramet
         eip = template.add_resource(
             ec2.EIP(f"NatGateway{n}EIP", DependsOn=attachment.title, Domain="vpc", Tags=tags(settings, f"NAT {n}"))
         )
-        nats.append(template.add_resource(
-            ec2.NatGateway(f"NatGateway{n}", AllocationId=GetAtt(eip, "AllocationId"),
-                           SubnetId=Ref(public[n - 1]), Tags=tags(settings, f"NAT {n}"))
-        ))
+        nats.append(
+            template.add_resource(
+                ec2.NatGateway(
+                    f"NatGateway{n}",
+                    AllocationId=GetAtt(eip, "AllocationId"),
+                    SubnetId=Ref(public[n - 1]),
+                    Tags=tags(settings, f"NAT {n}"),
+                )
+            )
+        )
     for n, routes in enumerate(private_route_tables, start=1):
         template.add_resource(
-            ec2.Route(f"DefaultPrivateRoute{n}", RouteTableId=Ref(routes), DestinationCidrBlock="0.0.0.0/0",
-                      NatGatewayId=Ref(nats[min(n, nat_count) - 1]))
+            ec2.Route(
+                f"DefaultPrivateRoute{n}",
+                RouteTableId=Ref(routes),
+                DestinationCidrBlock="0.0.0.0/0",
+                NatGatewayId=Ref(nats[min(n, nat_count) - 1]),
+            )
         )
     return public
 
 
-def _add_subnet(template: Template, settings: Settings, vpc: ec2.VPC, kind: str, index: int,
-                cidr: object) -> ec2.Subnet:
+def _add_subnet(
+    template: Template, settings: Settings, vpc: ec2.VPC, kind: str, index: int, cidr: object
+) -> ec2.Subnet:
     number = index + 1
     zone = settings.availability_zones[index] if settings.availability_zones else Select(index, GetAZs(""))
     # Zones named in the settings are a deliberate choice (capacity, AZ-ID alignment); cfn-lint's

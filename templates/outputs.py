@@ -24,8 +24,11 @@ def add_outputs(
 
     output("MwaaEnvironmentName", "Name of the MWAA environment", Ref(environment))
     output("MwaaEnvironmentArn", "ARN of the MWAA environment", GetAtt(environment, "Arn"))
-    output("MwaaApacheAirflowUI", "Airflow UI (sign in through the AWS console or `make ui`)",
-           Sub("https://${%s.WebserverUrl}" % environment.title))
+    output(
+        "MwaaApacheAirflowUI",
+        "Airflow UI (sign in through the AWS console or `make ui`)",
+        Sub(f"https://${{{environment.title}.WebserverUrl}}"),
+    )
     output("EnvironmentBucketName", "Source bucket: DAGs go under dags/", Ref(bucket))
     output("EnvironmentBucketArn", "ARN of the source bucket", GetAtt(bucket, "Arn"))
     output("MwaaExecutionRoleArn", "Role the environment's tasks run as", GetAtt(execution.role, "Arn"))

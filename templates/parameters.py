@@ -64,8 +64,9 @@ class Parameters:
 
 
 def add_parameters(template: Template, settings: Settings) -> Parameters:
-    def add(name: str, description: str, default: object, group: str, kind: str | None = None,
-            **constraints: object) -> Parameter:
+    def add(
+        name: str, description: str, default: object, group: str, kind: str | None = None, **constraints: object
+    ) -> Parameter:
         kind = kind or ("Number" if isinstance(default, int) else "String")
         if default is not None:
             constraints["Default"] = default
@@ -79,31 +80,68 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     files = "Requirements, plugins and startup script"
 
     def cidr(name: str, what: str, default: str) -> Parameter:
-        return add(name, f"IPv4 CIDR block of the {what}", default, network, AllowedPattern=CIDR_PATTERN,
-                   ConstraintDescription="an IPv4 CIDR block with a prefix between /16 and /28")
+        return add(
+            name,
+            f"IPv4 CIDR block of the {what}",
+            default,
+            network,
+            AllowedPattern=CIDR_PATTERN,
+            ConstraintDescription="an IPv4 CIDR block with a prefix between /16 and /28",
+        )
 
     def worker_count(name: str, description: str, default: int) -> Parameter:
         return add(name, description, default, env, MinValue=1, MaxValue=MAX_WORKERS_LIMIT)
 
     common = dict(
         environment_name=add(
-            "EnvironmentName", "Name of the MWAA environment (changing it replaces the environment)",
-            settings.environment_name, env, AllowedPattern=ENVIRONMENT_NAME_PATTERN, MinLength=1,
+            "EnvironmentName",
+            "Name of the MWAA environment (changing it replaces the environment)",
+            settings.environment_name,
+            env,
+            AllowedPattern=ENVIRONMENT_NAME_PATTERN,
+            MinLength=1,
             MaxLength=ENVIRONMENT_NAME_MAX,
-            ConstraintDescription="starts with a letter; letters, digits, '-' and '_'; at most 80 characters"),
-        airflow_version=add("AirflowVersion", "Apache Airflow version", settings.airflow_version, env,
-                            AllowedValues=list(AIRFLOW_VERSIONS)),
-        environment_class=add("EnvironmentClass", "Size of the scheduler, web server and worker containers",
-                              settings.environment_class, env, AllowedValues=list(ENVIRONMENT_CLASSES)),
+            ConstraintDescription="starts with a letter; letters, digits, '-' and '_'; at most 80 characters",
+        ),
+        airflow_version=add(
+            "AirflowVersion",
+            "Apache Airflow version",
+            settings.airflow_version,
+            env,
+            AllowedValues=list(AIRFLOW_VERSIONS),
+        ),
+        environment_class=add(
+            "EnvironmentClass",
+            "Size of the scheduler, web server and worker containers",
+            settings.environment_class,
+            env,
+            AllowedValues=list(ENVIRONMENT_CLASSES),
+        ),
         min_workers=worker_count("MinWorkers", "Workers always running", settings.min_workers),
         max_workers=worker_count("MaxWorkers", "Upper bound of worker autoscaling", settings.max_workers),
-        schedulers=add("Schedulers", "Number of schedulers (1 for mw1.micro, 2-5 otherwise)",
-                       settings.schedulers, env, MinValue=1, MaxValue=5),
-        webserver_access_mode=add("WebserverAccessMode", "Whether the Airflow UI is reachable from the internet",
-                                  settings.webserver_access_mode, env, AllowedValues=list(WEBSERVER_ACCESS_MODES)),
-        app_env=add("AppEnv", "Value of the Airflow option app.env (AIRFLOW__APP__ENV), e.g. dev or prd",
-                    settings.app_env, env, AllowedPattern=APP_ENV_PATTERN,
-                    ConstraintDescription="1-64 letters, digits, '.', '_' or '-'"),
+        schedulers=add(
+            "Schedulers",
+            "Number of schedulers (1 for mw1.micro, 2-5 otherwise)",
+            settings.schedulers,
+            env,
+            MinValue=1,
+            MaxValue=5,
+        ),
+        webserver_access_mode=add(
+            "WebserverAccessMode",
+            "Whether the Airflow UI is reachable from the internet",
+            settings.webserver_access_mode,
+            env,
+            AllowedValues=list(WEBSERVER_ACCESS_MODES),
+        ),
+        app_env=add(
+            "AppEnv",
+            "Value of the Airflow option app.env (AIRFLOW__APP__ENV), e.g. dev or prd",
+            settings.app_env,
+            env,
+            AllowedPattern=APP_ENV_PATTERN,
+            ConstraintDescription="1-64 letters, digits, '.', '_' or '-'",
+        ),
     )
 
     structure: dict[str, object] = {}
@@ -111,22 +149,42 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
         structure["vpc_cidr"] = cidr("VpcCIDR", "VPC", settings.vpc_cidr)
         if settings.routing == "public":
             structure["public_subnet_cidrs"] = tuple(
-                cidr(f"PublicSubnet{n}CIDR", f"public subnet in Availability Zone {n}", settings.public_subnet_cidrs[n - 1])
-                for n in (1, 2))
+                cidr(
+                    f"PublicSubnet{n}CIDR",
+                    f"public subnet in Availability Zone {n}",
+                    settings.public_subnet_cidrs[n - 1],
+                )
+                for n in (1, 2)
+            )
         structure["private_subnet_cidrs"] = tuple(
-            cidr(f"PrivateSubnet{n}CIDR", f"private subnet in Availability Zone {n}", settings.private_subnet_cidrs[n - 1])
-            for n in (1, 2))
+            cidr(
+                f"PrivateSubnet{n}CIDR",
+                f"private subnet in Availability Zone {n}",
+                settings.private_subnet_cidrs[n - 1],
+            )
+            for n in (1, 2)
+        )
     else:
-        structure["vpc_id"] = add("VpcId", "Existing VPC the environment runs in", settings.vpc_id or None, network,
-                                  kind="AWS::EC2::VPC::Id")
+        structure["vpc_id"] = add(
+            "VpcId", "Existing VPC the environment runs in", settings.vpc_id or None, network, kind="AWS::EC2::VPC::Id"
+        )
         structure["private_subnet_ids"] = add(
-            "PrivateSubnetIds", "Exactly two private subnets of that VPC, in different Availability Zones, "
-            "with a route to a NAT gateway or VPC endpoints", ",".join(settings.private_subnet_ids) or None, network,
-            kind="List<AWS::EC2::Subnet::Id>")
+            "PrivateSubnetIds",
+            "Exactly two private subnets of that VPC, in different Availability Zones, "
+            "with a route to a NAT gateway or VPC endpoints",
+            ",".join(settings.private_subnet_ids) or None,
+            network,
+            kind="List<AWS::EC2::Subnet::Id>",
+        )
 
     log_levels = {
-        name.removesuffix("Level"): add(name, f"Log level of {name.removesuffix('LogsLevel')} logs",
-                                        getattr(settings, attr), logs, AllowedValues=list(LOG_LEVELS))
+        name.removesuffix("Level"): add(
+            name,
+            f"Log level of {name.removesuffix('LogsLevel')} logs",
+            getattr(settings, attr),
+            logs,
+            AllowedValues=list(LOG_LEVELS),
+        )
         for name, attr in LOG_LEVEL_PARAMETERS.items()
     }
 
@@ -134,10 +192,14 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     for file in S3_FILES:
         key = getattr(settings, file.setting)
         if key:
-            parameter = add(file.version_parameter,
-                            f"S3 object version of {key} (make sync sets it); empty: none is installed",
-                            "", files, AllowedPattern=r"^[A-Za-z0-9._-]{0,1024}$")
+            parameter = add(
+                file.version_parameter,
+                f"S3 object version of {key} (make sync sets it); empty: none is installed",
+                "",
+                files,
+                AllowedPattern=r"^[A-Za-z0-9._-]{0,1024}$",
+            )
             template.add_condition(file.condition, Not(Equals(Ref(parameter), "")))
             versions[file.name] = (parameter, file.condition)
 
-    return Parameters(**common, log_levels=log_levels, object_versions=versions, **structure)  # type: ignore[arg-type]
+    return Parameters(**common, log_levels=log_levels, object_versions=versions, **structure)

@@ -23,7 +23,8 @@ def add_security_group(template: Template, settings: Settings, network: Network)
             # Stated explicitly (it is also EC2's default) so the rule carries a description.
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
-                    IpProtocol="-1", CidrIp="0.0.0.0/0",
+                    IpProtocol="-1",
+                    CidrIp="0.0.0.0/0",
                     Description="MWAA reaches AWS APIs, PyPI and what DAGs call",
                 )
             ],

@@ -17,6 +17,7 @@ import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass
+
 from .s3_files import S3_FILES
 
 # Airflow versions Amazon MWAA accepts for new environments, in version order
@@ -24,9 +25,25 @@ from .s3_files import S3_FILES
 # been available since 2026-09-01, 2.11.2 since 2026-07-23).  The newest is the
 # default.  Adding a version MWAA announces is a one-line change here.
 AIRFLOW_VERSIONS: tuple[str, ...] = (
-    "2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "2.11.2", "3.0.6", "3.2.1", "3.3.1",
+    "2.7.2",
+    "2.8.1",
+    "2.9.2",
+    "2.10.1",
+    "2.10.3",
+    "2.11.0",
+    "2.11.2",
+    "3.0.6",
+    "3.2.1",
+    "3.3.1",
 )
-ENVIRONMENT_CLASSES: tuple[str, ...] = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
+ENVIRONMENT_CLASSES: tuple[str, ...] = (
+    "mw1.micro",
+    "mw1.small",
+    "mw1.medium",
+    "mw1.large",
+    "mw1.xlarge",
+    "mw1.2xlarge",
+)
 LOG_LEVELS: tuple[str, ...] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 
@@ -146,10 +163,13 @@ class Settings:
                 isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
             ):
                 raise SettingsError(f.name, value, "must be exactly two CIDR blocks, one per Availability Zone")
-            if f.type == "tuple[str, ...]" and not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+            if f.type == "tuple[str, ...]" and not (
+                isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+            ):
                 raise SettingsError(f.name, value, "must be a list of strings")
             if f.type == "tuple[tuple[str, str], ...]" and not (
-                isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value)
+                isinstance(value, tuple)
+                and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value)
             ):
                 raise SettingsError(f.name, value, "must be a table of string keys and string values")
 
@@ -159,7 +179,8 @@ class Settings:
             raise SettingsError(
                 "environment_name",
                 name,
-                f"must be 1-{ENVIRONMENT_NAME_MAX} characters, start with a letter and contain only letters, digits, '-' and '_'",
+                f"must be 1-{ENVIRONMENT_NAME_MAX} characters, start with a letter "
+                "and contain only letters, digits, '-' and '_'",
             )
 
     def _check_choices(self) -> None:
@@ -194,48 +215,79 @@ class Settings:
             return
         low, high = SCHEDULERS_RANGE
         if not low <= self.schedulers <= high:
-            raise SettingsError("schedulers", self.schedulers, f"must be between {low} and {high} for {self.environment_class}")
+            raise SettingsError(
+                "schedulers", self.schedulers, f"must be between {low} and {high} for {self.environment_class}"
+            )
 
     def _check_structure(self) -> None:
         if self.network == "existing":
             defaults = Settings.__dataclass_fields__
-            for name in ("nat_gateways", "routing", "vpc_endpoints", "availability_zones", "vpc_cidr",
-                         "public_subnet_cidrs", "private_subnet_cidrs"):
+            for name in (
+                "nat_gateways",
+                "routing",
+                "vpc_endpoints",
+                "availability_zones",
+                "vpc_cidr",
+                "public_subnet_cidrs",
+                "private_subnet_cidrs",
+            ):
                 if getattr(self, name) != defaults[name].default:
-                    raise SettingsError(name, getattr(self, name), "applies only to network=create; an existing VPC brings its own")
+                    raise SettingsError(
+                        name, getattr(self, name), "applies only to network=create; an existing VPC brings its own"
+                    )
             if self.vpc_id and not re.match(VPC_ID_PATTERN, self.vpc_id):
                 raise SettingsError("vpc_id", self.vpc_id, "must be a VPC id such as vpc-0a1b2c3d4e5f67890")
             if self.vpc_id and not self.private_subnet_ids:
-                raise SettingsError("private_subnet_ids", self.private_subnet_ids,
-                                    f"must name the two private subnets of {self.vpc_id} MWAA runs in")
+                raise SettingsError(
+                    "private_subnet_ids",
+                    self.private_subnet_ids,
+                    f"must name the two private subnets of {self.vpc_id} MWAA runs in",
+                )
             if self.private_subnet_ids and not self.vpc_id:
                 raise SettingsError("vpc_id", self.vpc_id, "must name the VPC of private_subnet_ids")
             if self.private_subnet_ids:
                 if len(self.private_subnet_ids) != 2 or len(set(self.private_subnet_ids)) != 2:
-                    raise SettingsError("private_subnet_ids", self.private_subnet_ids,
-                                        "must be exactly two different subnets, in two Availability Zones")
+                    raise SettingsError(
+                        "private_subnet_ids",
+                        self.private_subnet_ids,
+                        "must be exactly two different subnets, in two Availability Zones",
+                    )
                 for subnet in self.private_subnet_ids:
                     if not re.match(SUBNET_ID_PATTERN, subnet):
-                        raise SettingsError("private_subnet_ids", subnet, "must be subnet ids such as subnet-0a1b2c3d4e5f67890")
+                        raise SettingsError(
+                            "private_subnet_ids", subnet, "must be subnet ids such as subnet-0a1b2c3d4e5f67890"
+                        )
             return
         if self.vpc_id or self.private_subnet_ids:
             name = "vpc_id" if self.vpc_id else "private_subnet_ids"
             raise SettingsError(name, getattr(self, name), "applies only to network=existing")
         if self.routing == "private":
             if not self.vpc_endpoints:
-                raise SettingsError("vpc_endpoints", self.vpc_endpoints,
-                                    "must be true with routing=private: without a NAT gateway MWAA reaches AWS only through VPC endpoints")
+                raise SettingsError(
+                    "vpc_endpoints",
+                    self.vpc_endpoints,
+                    "must be true with routing=private: "
+                    "without a NAT gateway MWAA reaches AWS only through VPC endpoints",
+                )
             if self.nat_gateways != "per_az":
-                raise SettingsError("nat_gateways", self.nat_gateways, "applies only to routing=public; private routing has no NAT")
+                raise SettingsError(
+                    "nat_gateways", self.nat_gateways, "applies only to routing=public; private routing has no NAT"
+                )
         if self.availability_zones:
             zones = self.availability_zones
             if len(zones) != 2:
                 raise SettingsError("availability_zones", zones, "must be exactly two Availability Zones")
             for zone in zones:
                 if not re.match(AZ_PATTERN, zone):
-                    raise SettingsError("availability_zones", zone, "must be Availability Zone names such as eu-west-1a")
+                    raise SettingsError(
+                        "availability_zones", zone, "must be Availability Zone names such as eu-west-1a"
+                    )
             if zones[0] == zones[1]:
-                raise SettingsError("availability_zones", zones, "must be two different Availability Zones: MWAA needs its subnets in two")
+                raise SettingsError(
+                    "availability_zones",
+                    zones,
+                    "must be two different Availability Zones: MWAA needs its subnets in two",
+                )
             if zones[0][:-1] != zones[1][:-1]:
                 raise SettingsError("availability_zones", zones, "must be in the same region")
 
@@ -273,7 +325,9 @@ class Settings:
         for name in (file.setting for file in S3_FILES):
             value = getattr(self, name)
             if value and (not re.match(S3_KEY_PATTERN, value) or value.startswith("/") or value.startswith("s3://")):
-                raise SettingsError(name, value, "must be an object key inside the source bucket, such as dags/requirements.txt")
+                raise SettingsError(
+                    name, value, "must be an object key inside the source bucket, such as dags/requirements.txt"
+                )
         if self.plugins_s3_path and not self.plugins_s3_path.endswith(".zip"):
             raise SettingsError("plugins_s3_path", self.plugins_s3_path, "must name a .zip file")
 
@@ -286,7 +340,11 @@ class Settings:
     def _check_maintenance_window(self) -> None:
         window = self.weekly_maintenance_window_start
         if window and not re.match(MAINTENANCE_WINDOW_PATTERN, window):
-            raise SettingsError("weekly_maintenance_window_start", window, "must be DAY:HH:MM with DAY MON-SUN and MM 00 or 30, e.g. SUN:03:00")
+            raise SettingsError(
+                "weekly_maintenance_window_start",
+                window,
+                "must be DAY:HH:MM with DAY MON-SUN and MM 00 or 30, e.g. SUN:03:00",
+            )
 
     def _check_tags(self) -> None:
         keys = [key for key, _ in self.tags]
@@ -296,9 +354,13 @@ class Settings:
             if key == "Name":
                 raise SettingsError("tags", key, "Name is set per resource by the template; choose another key")
             if key.lower().startswith("aws:") or not re.match(TAG_KEY_PATTERN, key):
-                raise SettingsError("tags", key, "keys must be 1-128 letters, digits, spaces or _.:/=+-@ and not start with aws:")
+                raise SettingsError(
+                    "tags", key, "keys must be 1-128 letters, digits, spaces or _.:/=+-@ and not start with aws:"
+                )
             if not re.match(TAG_VALUE_PATTERN, value):
-                raise SettingsError("tags", f"{key}={value}", "values must be 0-256 letters, digits, spaces or _.:/=+-@")
+                raise SettingsError(
+                    "tags", f"{key}={value}", "values must be 0-256 letters, digits, spaces or _.:/=+-@"
+                )
 
 
 LOG_LEVEL_SETTINGS: tuple[str, ...] = (

@@ -7,35 +7,22 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
 
+from tests.emulator import Emulator
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 REGION = "eu-west-1"
 STACK = "mwaa-test"
 
 
 @pytest.fixture(scope="session")
-def emulators(tmp_path_factory):
-    from moto.server import ThreadedMotoServer
-
-    from tests.emulator import moto_patches
-    from tests.emulator.mwaa_api import MwaaEmulator
-
-    moto_patches.apply()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    try:
-        host, port = moto.get_host_and_port()
-        with MwaaEmulator(tmp_path_factory.mktemp("mwaa-emulator"), REGION) as mwaa:
-            yield f"http://{host}:{port}", mwaa
-    finally:
-        moto.stop()
+def emulator(tmp_path_factory):
+    with Emulator(REGION, mwaa_folder=tmp_path_factory.mktemp("mwaa-emulator")) as running:
+        yield running
 
 
 def base_env(tmp: Path) -> dict[str, str]:
@@ -51,42 +38,39 @@ def base_env(tmp: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(emulators, tmp_path) -> dict[str, str]:
+def env(emulator, tmp_path) -> dict[str, str]:
     """Environment of a user whose AWS is the emulators: fresh state for each test."""
-    from tests.emulator import moto_patches
-
-    moto_url, mwaa = emulators
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
-    moto_patches.reset()
-    mwaa.reset()
-    return {
-        **base_env(tmp_path),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ENDPOINT_URL_MWAA": mwaa.url,
-        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
-        "AWS_CA_BUNDLE": str(mwaa.cert),
-        "SSL_CERT_FILE": str(mwaa.cert),
-    }
+    emulator.reset()
+    return {**base_env(tmp_path), **emulator.client_environment()}
 
 
 @pytest.fixture
-def mwaa(emulators):
-    return emulators[1]
+def mwaa(emulator):
+    return emulator.mwaa
 
 
 def make(env: dict[str, str], target: str, **variables: str) -> subprocess.CompletedProcess:
-    command = ["make", "--no-print-directory", target, f"STACK_NAME={STACK}", "ENV=test",
-               *(f"{k}={v}" for k, v in variables.items())]
-    return subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=300)
+    command = [
+        "make",
+        "--no-print-directory",
+        target,
+        f"STACK_NAME={STACK}",
+        "ENV=test",
+        *(f"{k}={v}" for k, v in variables.items()),
+    ]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
 
 
-def client(env: dict[str, str], service: str):  # type: ignore[no-untyped-def]
-    return boto3.client(service, region_name=REGION, endpoint_url=env["AWS_ENDPOINT_URL"],
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def client(env: dict[str, str], service: str):
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def error_lines(result: subprocess.CompletedProcess) -> list[str]:

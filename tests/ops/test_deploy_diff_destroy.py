@@ -80,7 +80,9 @@ def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed):
 
     refused = make(env, "destroy")
     assert refused.returncode != 0
-    assert error_lines(refused) == ["mwaa-stack: error: refusing to delete stack mwaa-test without confirmation: run `make destroy YES=1`"]
+    assert error_lines(refused) == [
+        "mwaa-stack: error: refusing to delete stack mwaa-test without confirmation: run `make destroy YES=1`"
+    ]
     assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
 
     result = make(env, "destroy", YES="1")
@@ -109,7 +111,8 @@ def test_operations_on_a_missing_stack_fail_in_one_line(env):
         result = make(env, target, YES="1")
         assert result.returncode != 0
         assert error_lines(result) == [
-            f"mwaa-stack: error: stack mwaa-test does not exist in {REGION}: run `make deploy` first"], target
+            f"mwaa-stack: error: stack mwaa-test does not exist in {REGION}: run `make deploy` first"
+        ], target
 
 
 def test_no_credentials_fail_in_one_line(env):
@@ -117,7 +120,9 @@ def test_no_credentials_fail_in_one_line(env):
         env.pop(key)
     result = make(env, "deploy")
     assert result.returncode != 0
-    assert error_lines(result) == ["mwaa-stack: error: no AWS credentials: set PROFILE=... or configure AWS_PROFILE / AWS_ACCESS_KEY_ID"]
+    assert error_lines(result) == [
+        "mwaa-stack: error: no AWS credentials: set PROFILE=... or configure AWS_PROFILE / AWS_ACCESS_KEY_ID"
+    ]
 
 
 def test_unreachable_aws_fails_in_one_line(env):
@@ -173,7 +178,9 @@ def test_operations_on_a_failed_stack_say_what_to_do(env, tmp_path):
     broken.write_text((ROOT / "out" / "mwaa.yaml").read_text().replace("Status: Enabled", "Status: Suspended"))
     failed = make(env, "deploy", TEMPLATE=str(broken))
     [line] = error_lines(failed)
-    assert line == "mwaa-stack: error: deploy of stack mwaa-test failed: Provided bucket does not have versioning enabled"
+    assert (
+        line == "mwaa-stack: error: deploy of stack mwaa-test failed: Provided bucket does not have versioning enabled"
+    )
     for target in ("sync", "ui", "airflow", "trigger"):
         result = make(env, target)
         assert result.returncode != 0
@@ -186,7 +193,19 @@ def test_make_without_a_target_lists_the_targets(env):
 
     result = subprocess.run(["make", "--no-print-directory"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0
-    for target in ("template", "test", "deploy", "diff", "sync", "ui", "airflow", "trigger", "destroy", "dag-test", "bench"):
+    for target in (
+        "template",
+        "test",
+        "deploy",
+        "diff",
+        "sync",
+        "ui",
+        "airflow",
+        "trigger",
+        "destroy",
+        "dag-test",
+        "bench",
+    ):
         assert re.search(rf"^  {target} +\S", result.stdout, re.M), target
 
 
@@ -198,14 +217,21 @@ def test_the_private_environment_deploys_with_its_endpoints(env):
     assert kinds.count("AWS::EC2::VPCEndpoint") == 10 and "AWS::EC2::NatGateway" not in kinds
     vpc = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}["VPC"]
     endpoints = client(env, "ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
-    assert {e["ServiceName"] for e in endpoints} >= {f"com.amazonaws.{REGION}.s3", f"com.amazonaws.{REGION}.airflow.env"}
+    assert {e["ServiceName"] for e in endpoints} >= {
+        f"com.amazonaws.{REGION}.s3",
+        f"com.amazonaws.{REGION}.airflow.env",
+    }
 
 
 def test_the_existing_vpc_environment_deploys_into_a_given_vpc(env):
     ec2 = client(env, "ec2")
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
-               for n, zone in ((1, "a"), (2, "b"))]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for n, zone in ((1, "a"), (2, "b"))
+    ]
     result = make(env, "deploy", ENV="existing-vpc", PARAMS=f"VpcId={vpc} PrivateSubnetIds={','.join(subnets)}")
     assert result.returncode == 0, result.stderr
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}
@@ -223,8 +249,15 @@ def destroy_answering(env, answer: str):
 
     controller, terminal = pty.openpty()
     try:
-        proc = subprocess.Popen(["make", "--no-print-directory", "destroy", f"STACK_NAME={STACK}", "ENV=test"], cwd=ROOT,
-                                env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "destroy", f"STACK_NAME={STACK}", "ENV=test"],
+            cwd=ROOT,
+            env=env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         os.write(controller, answer.encode() + b"\n")
         out, err = proc.communicate(timeout=120)
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.emulator.mwaa.models import mwaa_backend
 from tests.ops.conftest import ROOT, STACK, client, error_lines, make
 
 
@@ -46,21 +47,17 @@ def test_sync_uploads_exactly_the_dag_files_and_deletes_only_when_asked(env, dep
     result = sync(env, dags)
     assert result.returncode == 0, result.stderr
     expected = ["dags/emr_steps.py", "dags/requirements.txt", "dags/sub/helper.py"]
-    assert keys(env, bucket) == sorted(expected + ["dags/stale.py", "notes/keep.txt"]), "nothing deleted unasked"
-    assert (s3.get_object(Bucket=bucket, Key="dags/emr_steps.py")["Body"].read()
-            == (dags / "emr_steps.py").read_bytes())
+    assert keys(env, bucket) == sorted([*expected, "dags/stale.py", "notes/keep.txt"]), "nothing deleted unasked"
+    assert s3.get_object(Bucket=bucket, Key="dags/emr_steps.py")["Body"].read() == (dags / "emr_steps.py").read_bytes()
 
     result = sync(env, dags, DELETE="1")
     assert result.returncode == 0, result.stderr
     assert "delete: s3://" in result.stdout and "dags/stale.py" in result.stdout
-    assert keys(env, bucket) == sorted(expected + ["notes/keep.txt"]), "--delete only under dags/"
+    assert keys(env, bucket) == sorted([*expected, "notes/keep.txt"]), "--delete only under dags/"
 
 
 def environment(mwaa):
-    from tests.emulator.moto_patches import MWAA_ENVIRONMENTS
-
-    [env] = MWAA_ENVIRONMENTS.values()
-    return env
+    return mwaa_backend.only()
 
 
 def latest_version(env, bucket: str, key: str) -> str:
@@ -126,8 +123,11 @@ def test_trigger_on_airflow_3_calls_the_rest_api(env, deployed, dags, mwaa):
     assert request["path"] == f"/restapi/{STACK}"
     import json
 
-    assert json.loads(request["body"]) == {"Path": "/dags/emr_steps/dagRuns", "Method": "POST",
-                                           "Body": {"logical_date": None, "conf": {"cluster_id": "j-1ABCDEF"}}}
+    assert json.loads(request["body"]) == {
+        "Path": "/dags/emr_steps/dagRuns",
+        "Method": "POST",
+        "Body": {"logical_date": None, "conf": {"cluster_id": "j-1ABCDEF"}},
+    }
     assert [(r["dag_id"], r["conf"]) for r in mwaa.dag_runs] == [("emr_steps", {"cluster_id": "j-1ABCDEF"})]
     assert not [r for r in mwaa.requests if r["path"] == "/aws_mwaa/cli"]
 
@@ -150,7 +150,8 @@ def test_trigger_on_airflow_2_goes_through_the_cli_token(env, dags, mwaa):
     assert request["authorization"].startswith("Bearer ")
     assert not [r for r in mwaa.requests if r["path"].startswith("/restapi/")]
     assert [(r["dag_id"], r["conf"]) for r in mwaa.dag_runs] == [
-        ("emr_steps", {"cluster_id": "j-2ABCDEF", "note": "it's quoted"})]
+        ("emr_steps", {"cluster_id": "j-2ABCDEF", "note": "it's quoted"})
+    ]
 
 
 def test_ui_prints_a_login_url_for_the_airflow_version(env, deployed, mwaa):

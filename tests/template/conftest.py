@@ -9,12 +9,10 @@ from pathlib import Path
 import pytest
 from cfn_flip import load_yaml
 
+from templates.settings import Settings
+from templates.stack import render
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from templates.settings import Settings  # noqa: E402
-from templates.stack import render  # noqa: E402
-
 COMMITTED = ROOT / "out" / "mwaa.yaml"
 
 

@@ -71,26 +71,58 @@ def test_every_statement(cfn: Cfn) -> None:
     s = statements(cfn)
     account = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
     expected = {
-        "PublishEnvironmentMetrics": ("Allow", ["airflow:PublishMetrics"],
-                                      [account % ("airflow", "environment/${EnvironmentName}")]),
+        "PublishEnvironmentMetrics": (
+            "Allow",
+            ["airflow:PublishMetrics"],
+            [account % ("airflow", "environment/${EnvironmentName}")],
+        ),
         "NoBucketListing": ("Deny", ["s3:ListAllMyBuckets"], ["*"]),
-        "ReadSourceBucket": ("Allow", ["s3:GetBucketLocation", "s3:GetBucketPublicAccessBlock",
-                                       "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
-                                       "s3:ListBucket", "s3:ListBucketVersions"], [BUCKET_ARN]),
+        "ReadSourceBucket": (
+            "Allow",
+            [
+                "s3:GetBucketLocation",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:GetBucketVersioning",
+                "s3:GetEncryptionConfiguration",
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+            ],
+            [BUCKET_ARN],
+        ),
         "ReadSourceObjects": ("Allow", ["s3:GetObject", "s3:GetObjectVersion"], [BUCKET_OBJECTS]),
         "CheckAccountPublicAccessBlock": ("Allow", ["s3:GetAccountPublicAccessBlock"], ["*"]),
-        "UseEnvironmentLogs": ("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:GetLogEvents",
-                                         "logs:GetLogGroupFields", "logs:GetLogRecord", "logs:GetQueryResults",
-                                         "logs:PutLogEvents"],
-                               [account % ("logs", "log-group:airflow-${EnvironmentName}-*")]),
+        "UseEnvironmentLogs": (
+            "Allow",
+            [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:GetLogEvents",
+                "logs:GetLogGroupFields",
+                "logs:GetLogRecord",
+                "logs:GetQueryResults",
+                "logs:PutLogEvents",
+            ],
+            [account % ("logs", "log-group:airflow-${EnvironmentName}-*")],
+        ),
         "ListLogGroups": ("Allow", ["logs:DescribeLogGroups"], ["*"]),
         "PublishMetrics": ("Allow", ["cloudwatch:PutMetricData"], ["*"]),
-        "UseCeleryQueue": ("Allow", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                                     "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"],
-                           ["arn:${AWS::Partition}:sqs:${AWS::Region}:*:airflow-celery-*"]),
-        "RunEmrSteps": ("Allow", ["elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeCluster",
-                                  "elasticmapreduce:DescribeStep"],
-                        [account % ("elasticmapreduce", "cluster/*")]),
+        "UseCeleryQueue": (
+            "Allow",
+            [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            ["arn:${AWS::Partition}:sqs:${AWS::Region}:*:airflow-celery-*"],
+        ),
+        "RunEmrSteps": (
+            "Allow",
+            ["elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeStep"],
+            [account % ("elasticmapreduce", "cluster/*")],
+        ),
     }
     for sid, (effect, actions, resources) in expected.items():
         statement = s[sid]

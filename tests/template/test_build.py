@@ -25,12 +25,17 @@ def test_same_settings_give_byte_identical_yaml(tmp_path: Path) -> None:
         import subprocess
         import sys
 
-        subprocess.run([sys.executable, str(ROOT / "build.py"), "--out", str(out)], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "build.py"), "--out", str(out)], check=True, env=env, capture_output=True
+        )
         outputs.append((out / "mwaa.yaml").read_bytes())
     assert outputs[0] == outputs[1] == COMMITTED.read_bytes()
     for name in ("mwaa-dev.yaml", "mwaa-prd.yaml", "mwaa-private.yaml", "mwaa-existing-vpc.yaml"):
-        assert (tmp_path / "0" / name).read_bytes() == (tmp_path / "12345" / name).read_bytes() == (ROOT / "out" / name).read_bytes()
+        assert (
+            (tmp_path / "0" / name).read_bytes()
+            == (tmp_path / "12345" / name).read_bytes()
+            == (ROOT / "out" / name).read_bytes()
+        )
 
 
 def test_template_deploys_without_an_artifacts_bucket() -> None:
@@ -65,7 +70,9 @@ def test_check_sees_a_settings_change(tmp_path: Path) -> None:
 
 def test_settings_file_and_overrides(tmp_path: Path) -> None:
     settings = tmp_path / "prd.toml"
-    settings.write_text('environment_name = "prd"\nmax_workers = 6\nprivate_subnet_cidrs = ["10.192.30.0/24", "10.192.31.0/24"]\n')
+    settings.write_text(
+        'environment_name = "prd"\nmax_workers = 6\nprivate_subnet_cidrs = ["10.192.30.0/24", "10.192.31.0/24"]\n'
+    )
     out = tmp_path / "out"
     result = build("--settings", str(settings), "--set", "app_env=prd", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -86,15 +93,27 @@ BAD_SETTINGS = [
     (["--set", "max_workers=many"], "max_workers", "whole number"),
     (["--set", "schedulers=6"], "schedulers", "between 2 and 5"),
     (["--set", "schedulers=1"], "schedulers", "between 2 and 5"),
-    (["--set", "environment_class=mw1.micro", "--set", "max_workers=1", "--set", "schedulers=2"], "schedulers", "must be 1 for mw1.micro"),
+    (
+        ["--set", "environment_class=mw1.micro", "--set", "max_workers=1", "--set", "schedulers=2"],
+        "schedulers",
+        "must be 1 for mw1.micro",
+    ),
     (["--set", "airflow_version=2.2.2"], "airflow_version", "3.3.1"),
     (["--set", "airflow_version=latest"], "airflow_version", "2.11.0"),
     (["--set", "webserver_access_mode=PUBLIC"], "webserver_access_mode", "PUBLIC_ONLY, PRIVATE_ONLY"),
     (["--set", "task_log_level=VERBOSE"], "task_log_level", "CRITICAL, ERROR, WARNING, INFO, DEBUG"),
     (["--set", "vpc_cidr=10.0.0.0/33"], "vpc_cidr", "IPv4 CIDR block"),
     (["--set", "vpc_cidr=10.0.0.1/16"], "vpc_cidr", "no host bits set"),
-    (["--set", "public_subnet_cidrs=10.0.10.0/24,10.192.11.0/24"], "public_subnet_cidrs", "inside vpc_cidr 10.192.0.0/16"),
-    (["--set", "private_subnet_cidrs=10.192.10.0/24,10.192.21.0/24"], "private_subnet_cidrs", "must not overlap subnet 10.192.10.0/24"),
+    (
+        ["--set", "public_subnet_cidrs=10.0.10.0/24,10.192.11.0/24"],
+        "public_subnet_cidrs",
+        "inside vpc_cidr 10.192.0.0/16",
+    ),
+    (
+        ["--set", "private_subnet_cidrs=10.192.10.0/24,10.192.21.0/24"],
+        "private_subnet_cidrs",
+        "must not overlap subnet 10.192.10.0/24",
+    ),
     (["--set", "private_subnet_cidrs=10.192.20.0/24,10.192.20.128/25"], "private_subnet_cidrs", "must not overlap"),
     (["--set", "private_subnet_cidrs=10.192.20.0/24"], "private_subnet_cidrs", "exactly two CIDR blocks"),
     (["--set", "app_env=has space"], "app_env", "letters, digits"),
@@ -117,11 +136,14 @@ def test_bad_settings_exit_2_with_one_line_and_write_nothing(tmp_path: Path, arg
     assert snapshot(out) == before, "nothing written, no temporary file left"
 
 
-@pytest.mark.parametrize("content,message", [
-    (None, "cannot read settings file"),
-    ("max_workers = = 3", "is not valid TOML"),
-    ('max_workers = "3"\nmin_workers = 4\n', "min_workers"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "cannot read settings file"),
+        ("max_workers = = 3", "is not valid TOML"),
+        ('max_workers = "3"\nmin_workers = 4\n', "min_workers"),
+    ],
+)
 def test_bad_settings_files(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "settings.toml"
     if content is not None:
@@ -136,30 +158,84 @@ VARIANT_BAD_SETTINGS = [
     (["--set", "availability_zones=eu-west-1a,eu-west-1b,eu-west-1c"], "availability_zones", "exactly two"),
     (["--set", "availability_zones=eu-west-1a,us-east-1b"], "availability_zones", "same region"),
     (["--set", "availability_zones=west-1"], "availability_zones", "exactly two"),
-    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0"], "private_subnet_ids", "must name the two private subnets"),
-    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
-      "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d,subnet-2a1b2c3d"], "private_subnet_ids", "exactly two different subnets"),
-    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
-      "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-0a1b2c3d"], "private_subnet_ids", "exactly two different subnets"),
-    (["--set", "network=existing", "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d"], "vpc_id", "must name the VPC"),
+    (
+        ["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0"],
+        "private_subnet_ids",
+        "must name the two private subnets",
+    ),
+    (
+        [
+            "--set",
+            "network=existing",
+            "--set",
+            "vpc_id=vpc-0123456789abcdef0",
+            "--set",
+            "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d,subnet-2a1b2c3d",
+        ],
+        "private_subnet_ids",
+        "exactly two different subnets",
+    ),
+    (
+        [
+            "--set",
+            "network=existing",
+            "--set",
+            "vpc_id=vpc-0123456789abcdef0",
+            "--set",
+            "private_subnet_ids=subnet-0a1b2c3d,subnet-0a1b2c3d",
+        ],
+        "private_subnet_ids",
+        "exactly two different subnets",
+    ),
+    (
+        ["--set", "network=existing", "--set", "private_subnet_ids=subnet-0a1b2c3d,subnet-1a1b2c3d"],
+        "vpc_id",
+        "must name the VPC",
+    ),
     (["--set", "network=existing", "--set", "vpc_id=vpc-xyz"], "vpc_id", "must be a VPC id"),
-    (["--set", "network=existing", "--set", "vpc_id=vpc-0123456789abcdef0",
-      "--set", "private_subnet_ids=subnet-0a1b2c3d,sub-1"], "private_subnet_ids", "must be subnet ids"),
+    (
+        [
+            "--set",
+            "network=existing",
+            "--set",
+            "vpc_id=vpc-0123456789abcdef0",
+            "--set",
+            "private_subnet_ids=subnet-0a1b2c3d,sub-1",
+        ],
+        "private_subnet_ids",
+        "must be subnet ids",
+    ),
     (["--set", "network=existing", "--set", "nat_gateways=single"], "nat_gateways", "applies only to network=create"),
     (["--set", "network=existing", "--set", "routing=private"], "routing", "applies only to network=create"),
     (["--set", "vpc_id=vpc-0123456789abcdef0"], "vpc_id", "applies only to network=existing"),
     (["--set", "network=cloud"], "network", "create, existing"),
     (["--set", "nat_gateways=none"], "nat_gateways", "per_az, single"),
     (["--set", "routing=private"], "vpc_endpoints", "must be true with routing=private"),
-    (["--set", "routing=private", "--set", "vpc_endpoints=true", "--set", "nat_gateways=single"], "nat_gateways", "private routing has no NAT"),
+    (
+        ["--set", "routing=private", "--set", "vpc_endpoints=true", "--set", "nat_gateways=single"],
+        "nat_gateways",
+        "private routing has no NAT",
+    ),
     (["--set", "vpc_endpoints=maybe"], "vpc_endpoints", "true or false"),
     (["--set", "kms_key=alias/aws/airflow"], "kms_key", "MWAA does not accept key aliases"),
     (["--set", "kms_key=arn:aws:kms:eu-west-1:123456789012:alias/mwaa"], "kms_key", "MWAA does not accept key aliases"),
-    (["--set", "kms_key=arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"], "kms_key", "multi-Region"),
+    (
+        ["--set", "kms_key=arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"],
+        "kms_key",
+        "multi-Region",
+    ),
     (["--set", "kms_key=my-key"], "kms_key", '"create" (a customer managed key in the stack) or a KMS key ARN'),
     (["--set", "plugins_s3_path=plugins.tar.gz"], "plugins_s3_path", ".zip"),
-    (["--set", "requirements_s3_path=s3://bucket/requirements.txt"], "requirements_s3_path", "object key inside the source bucket"),
-    (["--set", "secrets_backend=true", "--set", "secrets_connections_prefix=/airflow/"], "secrets_connections_prefix", "Secrets Manager name prefix"),
+    (
+        ["--set", "requirements_s3_path=s3://bucket/requirements.txt"],
+        "requirements_s3_path",
+        "object key inside the source bucket",
+    ),
+    (
+        ["--set", "secrets_backend=true", "--set", "secrets_connections_prefix=/airflow/"],
+        "secrets_connections_prefix",
+        "Secrets Manager name prefix",
+    ),
     (["--set", "weekly_maintenance_window_start=SUNDAY:03:00"], "weekly_maintenance_window_start", "DAY:HH:MM"),
     (["--set", "weekly_maintenance_window_start=SUN:03:15"], "weekly_maintenance_window_start", "MM 00 or 30"),
     (["--set", "tags=aws:owner=me"], "tags", "not start with aws:"),
@@ -170,7 +246,9 @@ VARIANT_BAD_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize("args,setting,allowed", VARIANT_BAD_SETTINGS, ids=[" ".join(c[0][1::2]) for c in VARIANT_BAD_SETTINGS])
+@pytest.mark.parametrize(
+    "args,setting,allowed", VARIANT_BAD_SETTINGS, ids=[" ".join(c[0][1::2]) for c in VARIANT_BAD_SETTINGS]
+)
 def test_bad_variant_settings_exit_2_with_one_line_and_write_nothing(tmp_path: Path, args, setting, allowed) -> None:
     test_bad_settings_exit_2_with_one_line_and_write_nothing(tmp_path, args, setting, allowed)
 

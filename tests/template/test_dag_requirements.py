@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.template.conftest import ROOT
 from templates.settings import Settings
+from tests.template.conftest import ROOT
 
 REQUIREMENTS = ROOT / "dags" / "requirements.txt"
 
@@ -30,6 +30,9 @@ def test_every_package_is_pinned_and_airflow_is_not_reinstalled():
 
 
 def test_test_environment_runs_the_default_airflow_version():
-    pins = dict(line.split("==") for line in (ROOT / "requirements-airflow.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "requirements-airflow.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     assert pins["apache-airflow"] == Settings().airflow_version

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.template.conftest import Cfn, rendered
 from templates.settings import AIRFLOW_VERSIONS
+from tests.template.conftest import Cfn, rendered
 
 LOG_MODULES = ("DagProcessingLogs", "SchedulerLogs", "TaskLogs", "WebserverLogs", "WorkerLogs")
 
@@ -51,7 +51,13 @@ def test_parameters_defaults_and_constraints(cfn: Cfn) -> None:
     assert version["Default"] == "3.3.1", "the newest Airflow MWAA supports"
     assert "2.2.2" not in version["AllowedValues"]
     assert cfn.parameter("EnvironmentClass")["AllowedValues"] == [
-        "mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"]
+        "mw1.micro",
+        "mw1.small",
+        "mw1.medium",
+        "mw1.large",
+        "mw1.xlarge",
+        "mw1.2xlarge",
+    ]
     assert cfn.parameter("EnvironmentClass")["Default"] == "mw1.small"
     assert cfn.parameter("WebserverAccessMode")["AllowedValues"] == ["PUBLIC_ONLY", "PRIVATE_ONLY"]
     name = cfn.parameter("EnvironmentName")
@@ -59,21 +65,31 @@ def test_parameters_defaults_and_constraints(cfn: Cfn) -> None:
     for p in ("MinWorkers", "MaxWorkers", "Schedulers"):
         assert cfn.parameter(p)["Type"] == "Number" and cfn.parameter(p)["MinValue"] == 1
     assert cfn.parameter("Schedulers")["MaxValue"] == 5
-    cidrs = {"VpcCIDR": "10.192.0.0/16", "PublicSubnet1CIDR": "10.192.10.0/24", "PublicSubnet2CIDR": "10.192.11.0/24",
-             "PrivateSubnet1CIDR": "10.192.20.0/24", "PrivateSubnet2CIDR": "10.192.21.0/24"}
+    cidrs = {
+        "VpcCIDR": "10.192.0.0/16",
+        "PublicSubnet1CIDR": "10.192.10.0/24",
+        "PublicSubnet2CIDR": "10.192.11.0/24",
+        "PrivateSubnet1CIDR": "10.192.20.0/24",
+        "PrivateSubnet2CIDR": "10.192.21.0/24",
+    }
     for p, default in cidrs.items():
         assert cfn.parameter(p)["Default"] == default, "quick-start defaults"
         assert "AllowedPattern" in cfn.parameter(p)
     declared = set(cfn.data["Parameters"])
-    grouped = {p for g in cfn.data["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"] for p in g["Parameters"]}
+    grouped = {
+        p for g in cfn.data["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"] for p in g["Parameters"]
+    }
     assert grouped == declared, "the console shows every parameter in a group"
 
 
-@pytest.mark.parametrize("pattern_param,good,bad", [
-    ("EnvironmentName", "my-env_1", "1env"),
-    ("VpcCIDR", "10.0.0.0/16", "10.0.0.0/8"),
-    ("AppEnv", "prd", "has space"),
-])
+@pytest.mark.parametrize(
+    "pattern_param,good,bad",
+    [
+        ("EnvironmentName", "my-env_1", "1env"),
+        ("VpcCIDR", "10.0.0.0/16", "10.0.0.0/8"),
+        ("AppEnv", "prd", "has space"),
+    ],
+)
 def test_parameter_patterns_accept_and_reject(cfn: Cfn, pattern_param: str, good: str, bad: str) -> None:
     import re
 
@@ -82,10 +98,19 @@ def test_parameter_patterns_accept_and_reject(cfn: Cfn, pattern_param: str, good
 
 
 def test_settings_become_parameter_defaults() -> None:
-    cfn = rendered(environment_name="prd-airflow", airflow_version="2.11.0", environment_class="mw1.medium",
-                   min_workers=2, max_workers=10, schedulers=3, app_env="prd", task_log_level="WARNING",
-                   vpc_cidr="10.1.0.0/16", public_subnet_cidrs=("10.1.0.0/24", "10.1.1.0/24"),
-                   private_subnet_cidrs=("10.1.2.0/24", "10.1.3.0/24"))
+    cfn = rendered(
+        environment_name="prd-airflow",
+        airflow_version="2.11.0",
+        environment_class="mw1.medium",
+        min_workers=2,
+        max_workers=10,
+        schedulers=3,
+        app_env="prd",
+        task_log_level="WARNING",
+        vpc_cidr="10.1.0.0/16",
+        public_subnet_cidrs=("10.1.0.0/24", "10.1.1.0/24"),
+        private_subnet_cidrs=("10.1.2.0/24", "10.1.3.0/24"),
+    )
     defaults = {name: p["Default"] for name, p in cfn.data["Parameters"].items()}
     assert defaults["EnvironmentName"] == "prd-airflow" and defaults["AirflowVersion"] == "2.11.0"
     assert (defaults["MinWorkers"], defaults["MaxWorkers"], defaults["Schedulers"]) == (2, 10, 3)
@@ -103,9 +128,21 @@ def test_default_version_is_the_newest_supported() -> None:
 def test_outputs_are_exported_under_the_stack_name(cfn: Cfn) -> None:
     outputs = cfn.data["Outputs"]
     assert set(outputs) == {
-        "MwaaEnvironmentName", "MwaaEnvironmentArn", "MwaaApacheAirflowUI", "EnvironmentBucketName",
-        "EnvironmentBucketArn", "MwaaExecutionRoleArn", "VPC", "PublicSubnets", "PrivateSubnets",
-        "PublicSubnet1", "PublicSubnet2", "PrivateSubnet1", "PrivateSubnet2", "SecurityGroup"}
+        "MwaaEnvironmentName",
+        "MwaaEnvironmentArn",
+        "MwaaApacheAirflowUI",
+        "EnvironmentBucketName",
+        "EnvironmentBucketArn",
+        "MwaaExecutionRoleArn",
+        "VPC",
+        "PublicSubnets",
+        "PrivateSubnets",
+        "PublicSubnet1",
+        "PublicSubnet2",
+        "PrivateSubnet1",
+        "PrivateSubnet2",
+        "SecurityGroup",
+    }
     for name, output in outputs.items():
         assert output["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
         assert output["Description"]
@@ -113,5 +150,7 @@ def test_outputs_are_exported_under_the_stack_name(cfn: Cfn) -> None:
     assert outputs["MwaaEnvironmentArn"]["Value"] == {"Fn::GetAtt": ["MwaaEnvironment", "Arn"]}
     assert outputs["MwaaEnvironmentName"]["Value"] == {"Ref": "MwaaEnvironment"}
     assert outputs["EnvironmentBucketName"]["Value"] == {"Ref": "EnvironmentBucket"}
-    assert outputs["PrivateSubnets"]["Value"] == {"Fn::Join": [",", [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]]}
+    assert outputs["PrivateSubnets"]["Value"] == {
+        "Fn::Join": [",", [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]]
+    }
     assert outputs["SecurityGroup"]["Value"] == {"Fn::GetAtt": ["SecurityGroup", "GroupId"]}

@@ -13,10 +13,29 @@ import pytest
 from tests.template.conftest import ROOT, Cfn, rendered
 
 OUT = ROOT / "out"
-NETWORK_TYPES = {"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
-                 "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::RouteTable", "AWS::EC2::Route",
-                 "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPCEndpoint"}
-INTERFACE_SERVICES = {"airflow.api", "airflow.env", "airflow.ops", "logs", "monitoring", "ecr.api", "ecr.dkr", "kms", "sqs"}
+NETWORK_TYPES = {
+    "AWS::EC2::VPC",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::EIP",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::VPCEndpoint",
+}
+INTERFACE_SERVICES = {
+    "airflow.api",
+    "airflow.env",
+    "airflow.ops",
+    "logs",
+    "monitoring",
+    "ecr.api",
+    "ecr.dkr",
+    "kms",
+    "sqs",
+}
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
@@ -45,8 +64,11 @@ def test_existing_vpc_creates_no_network_and_takes_typed_parameters():
 
 
 def test_existing_vpc_ids_from_settings_become_parameter_defaults():
-    cfn = rendered(network="existing", vpc_id="vpc-0123456789abcdef0",
-                   private_subnet_ids=("subnet-0a1b2c3d4e5f67890", "subnet-1a1b2c3d4e5f67890"))
+    cfn = rendered(
+        network="existing",
+        vpc_id="vpc-0123456789abcdef0",
+        private_subnet_ids=("subnet-0a1b2c3d4e5f67890", "subnet-1a1b2c3d4e5f67890"),
+    )
     assert cfn.parameter("VpcId")["Default"] == "vpc-0123456789abcdef0"
     assert cfn.parameter("PrivateSubnetIds")["Default"] == "subnet-0a1b2c3d4e5f67890,subnet-1a1b2c3d4e5f67890"
 
@@ -72,8 +94,11 @@ def test_private_routing_has_no_internet_path_and_every_endpoint_mwaa_needs():
     assert gateway["VpcEndpointType"] == "Gateway"
     assert gateway["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}
     assert gateway["RouteTableIds"] == [{"Ref": "PrivateRouteTable1"}, {"Ref": "PrivateRouteTable2"}]
-    interface = {e["Properties"]["ServiceName"]["Fn::Sub"].removeprefix("com.amazonaws.${AWS::Region}."): e["Properties"]
-                 for e in endpoints.values() if e["Properties"]["VpcEndpointType"] == "Interface"}
+    interface = {
+        e["Properties"]["ServiceName"]["Fn::Sub"].removeprefix("com.amazonaws.${AWS::Region}."): e["Properties"]
+        for e in endpoints.values()
+        if e["Properties"]["VpcEndpointType"] == "Interface"
+    }
     assert set(interface) == INTERFACE_SERVICES
     for props in interface.values():
         assert props["PrivateDnsEnabled"] is True
@@ -97,14 +122,25 @@ def test_customer_managed_key_with_the_key_policy_mwaa_requires():
     assert root["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
     logs = policy["CloudWatchLogsEncryptsThisAccountsLogs"]
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
-    assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {
-        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}}}
+    assert logs["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
+            }
+        }
+    }
     assert not any(s["Principal"] == "*" or s["Principal"] == {"AWS": "*"} for s in policy.values())
     assert cfn.props("MwaaEnvironment")["KmsKey"] == {"Fn::GetAtt": ["MwaaKmsKey", "Arn"]}
     use = statements(cfn)["UseEnvironmentKey"]
     assert use["Resource"] == [{"Fn::GetAtt": ["MwaaKmsKey", "Arn"]}] and "NotResource" not in use
-    assert use["Condition"] == {"StringLike": {"kms:ViaService": [
-        {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}, {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}]}}
+    assert use["Condition"] == {
+        "StringLike": {
+            "kms:ViaService": [
+                {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"},
+                {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"},
+            ]
+        }
+    }
     assert "UseAwsOwnedQueueKey" not in statements(cfn)
 
 
@@ -118,13 +154,19 @@ def test_existing_key_arn_is_used_as_given():
 def test_optional_files_take_their_object_version_from_a_parameter():
     cfn = load("mwaa-prd.yaml")
     env = cfn.props("MwaaEnvironment")
-    for name, path in (("Requirements", "dags/requirements.txt"), ("Plugins", "plugins.zip"), ("StartupScript", "startup.sh")):
+    for name, path in (
+        ("Requirements", "dags/requirements.txt"),
+        ("Plugins", "plugins.zip"),
+        ("StartupScript", "startup.sh"),
+    ):
         assert env[f"{name}S3Path"] == {"Fn::If": [f"Has{name}Version", path, {"Ref": "AWS::NoValue"}]}
-        assert env[f"{name}S3ObjectVersion"] == {"Fn::If": [f"Has{name}Version", {"Ref": f"{name}S3ObjectVersion"},
-                                                            {"Ref": "AWS::NoValue"}]}
+        assert env[f"{name}S3ObjectVersion"] == {
+            "Fn::If": [f"Has{name}Version", {"Ref": f"{name}S3ObjectVersion"}, {"Ref": "AWS::NoValue"}]
+        }
         assert cfn.parameter(f"{name}S3ObjectVersion")["Default"] == ""
         assert cfn.data["Conditions"][f"Has{name}Version"] == {
-            "Fn::Not": [{"Fn::Equals": [{"Ref": f"{name}S3ObjectVersion"}, ""]}]}
+            "Fn::Not": [{"Fn::Equals": [{"Ref": f"{name}S3ObjectVersion"}, ""]}]
+        }
     default = load("mwaa.yaml").props("MwaaEnvironment")
     assert not {"RequirementsS3Path", "PluginsS3Path", "StartupScriptS3Path", "KmsKey"} & set(default)
 
@@ -133,13 +175,16 @@ def test_secrets_manager_backend_reads_only_its_prefixes():
     cfn = load("mwaa-prd.yaml")
     options = cfn.props("MwaaEnvironment")["AirflowConfigurationOptions"]
     assert options["secrets.backend"] == "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
-    assert json.loads(options["secrets.backend_kwargs"]) == {"connections_prefix": "airflow/connections",
-                                                             "variables_prefix": "airflow/variables"}
+    assert json.loads(options["secrets.backend_kwargs"]) == {
+        "connections_prefix": "airflow/connections",
+        "variables_prefix": "airflow/variables",
+    }
     read = statements(cfn)["ReadAirflowSecrets"]
     assert sorted(read["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     assert [r["Fn::Sub"] for r in read["Resource"]] == [
         f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:airflow/{kind}/*"
-        for kind in ("connections", "variables")]
+        for kind in ("connections", "variables")
+    ]
     assert "ReadAirflowSecrets" not in statements(load("mwaa.yaml"))
 
 
@@ -149,9 +194,15 @@ def test_maintenance_window_and_tags_on_everything_that_takes_them():
     assert env["WeeklyMaintenanceWindowStart"] == "SUN:03:00"
     expected = {"environment": "prd", "cost-center": "data-platform"}
     assert env["Tags"] == expected
-    untaggable = {"AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy", "AWS::EC2::SecurityGroupIngress",
-                  "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation",
-                  "AWS::MWAA::Environment"}
+    untaggable = {
+        "AWS::IAM::ManagedPolicy",
+        "AWS::S3::BucketPolicy",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::Route",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::MWAA::Environment",
+    }
     for logical_id, resource in prd.resources.items():
         if resource["Type"] in untaggable:
             continue
@@ -169,11 +220,21 @@ def test_explicit_availability_zones_are_used_as_given():
 MATRIX = {
     "existing-key": dict(kms_key=KEY_ARN),
     "zones-endpoints": dict(availability_zones=("eu-west-1b", "eu-west-1c"), vpc_endpoints=True),
-    "existing-ids": dict(network="existing", vpc_id="vpc-0123456789abcdef0",
-                         private_subnet_ids=("subnet-0a1b2c3d4e5f67890", "subnet-1a1b2c3d4e5f67890"),
-                         kms_key="create", secrets_backend=True, secrets_connections_prefix="team/conn"),
-    "private-cmk": dict(routing="private", vpc_endpoints=True, kms_key="create", plugins_s3_path="plugins/p.zip",
-                        tags=(("team", "data"),)),
+    "existing-ids": dict(
+        network="existing",
+        vpc_id="vpc-0123456789abcdef0",
+        private_subnet_ids=("subnet-0a1b2c3d4e5f67890", "subnet-1a1b2c3d4e5f67890"),
+        kms_key="create",
+        secrets_backend=True,
+        secrets_connections_prefix="team/conn",
+    ),
+    "private-cmk": dict(
+        routing="private",
+        vpc_endpoints=True,
+        kms_key="create",
+        plugins_s3_path="plugins/p.zip",
+        tags=(("team", "data"),),
+    ),
 }
 
 
@@ -192,8 +253,19 @@ def matrix(tmp_path_factory) -> list[Path]:
 
 
 def test_every_variant_is_cfn_lint_clean(matrix):
-    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--include-checks", "I",
-                             "--regions", "eu-west-1", "--", *map(str, matrix)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--include-checks",
+            "I",
+            "--regions",
+            "eu-west-1",
+            "--",
+            *map(str, matrix),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -201,8 +273,12 @@ SECURITY_PYTHON = ROOT / ".venv-security" / "bin" / "python"
 
 
 def gates(*paths: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SECURITY_PYTHON), str(ROOT / "tests" / "security_gates.py"), *map(str, paths)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(SECURITY_PYTHON), str(ROOT / "scripts" / "security_gates.py"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_every_variant_passes_checkov_and_parliament(matrix):
@@ -216,7 +292,8 @@ def test_gates_fail_on_a_wildcard_policy_and_an_unversioned_public_bucket(tmp_pa
 
     template = load_yaml((OUT / "mwaa.yaml").read_text())
     template["Resources"]["MwaaExecutionPolicy"]["Properties"]["PolicyDocument"]["Statement"].append(
-        {"Sid": "Everything", "Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+        {"Sid": "Everything", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
     bucket = template["Resources"]["EnvironmentBucket"]["Properties"]
     del bucket["VersioningConfiguration"]
     bucket["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = False

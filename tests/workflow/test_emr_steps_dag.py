@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.emulator import script_steps
 from tests.workflow.conftest import DAGS, dagbag, new_cluster, run
 
 GROUPS = ("app1", "app2")
@@ -14,7 +15,9 @@ ATTEMPTS = 3  # one try plus the groups' two retries
 
 
 def steps_by_app(emr, cluster_id: str) -> dict[str, list[dict]]:
-    steps = sorted(emr.list_steps(ClusterId=cluster_id)["Steps"], key=lambda s: s["Status"]["Timeline"]["CreationDateTime"])
+    steps = sorted(
+        emr.list_steps(ClusterId=cluster_id)["Steps"], key=lambda s: s["Status"]["Timeline"]["CreationDateTime"]
+    )
     grouped: dict[str, list[dict]] = {}
     for step in steps:
         grouped.setdefault(step["Name"].split()[0].split(".")[1], []).append(step)
@@ -47,7 +50,7 @@ def test_structure_groups_in_order_with_reschedule_sensors(dag):
             assert type(add).__name__ == "EmrAddStepsOperator" and type(watch).__name__ == "EmrStepSensor"
             assert add.job_flow_id == watch.job_flow_id == "{{ params.cluster_id }}"
             assert watch.mode == "reschedule"
-            assert watch.step_id == "{{ ti.xcom_pull(task_ids='%s')[0] }}" % add.task_id
+            assert watch.step_id == f"{{{{ ti.xcom_pull(task_ids='{add.task_id}')[0] }}}}"
             assert add.downstream_task_ids == {watch.task_id}
             assert add.retries == watch.retries == 0, "a retried add would submit a duplicate step"
             if n == 1:
@@ -57,7 +60,9 @@ def test_structure_groups_in_order_with_reschedule_sensors(dag):
                 assert add.trigger_rule == "one_failed", "the next attempt runs only when the previous one failed"
                 assert add._pre_execute_hook is not None, "and only when EMR says the previous step failed"
         assert dag.get_task(f"{group}.done").trigger_rule == "one_success"
-        assert dag.get_task(f"{group}.done").upstream_task_ids == {f"{group}.watch_step_{n}" for n in range(1, ATTEMPTS + 1)}
+        assert dag.get_task(f"{group}.done").upstream_task_ids == {
+            f"{group}.watch_step_{n}" for n in range(1, ATTEMPTS + 1)
+        }
 
 
 def test_steps_are_data_one_line_per_application():
@@ -87,7 +92,9 @@ def test_run_conf_overrides_cluster_id_and_both_steps_complete(dag, emr, airflow
     assert dag_run.state == "success", states
     steps = steps_by_app(emr, cluster)
     assert {app: [s["Status"]["State"] for s in found] for app, found in steps.items()} == {
-        "app1": ["COMPLETED"], "app2": ["COMPLETED"]}
+        "app1": ["COMPLETED"],
+        "app2": ["COMPLETED"],
+    }
     for app, [step] in steps.items():
         assert step["Config"]["Jar"] == "command-runner.jar"
         assert step["Name"] == f"emr_steps.{app} attempt 1 {dag_run.run_id}"
@@ -99,10 +106,8 @@ def test_run_conf_overrides_cluster_id_and_both_steps_complete(dag, emr, airflow
 
 
 def test_failed_step_resubmits_a_new_step_and_the_run_succeeds(dag, emr, airflow_db):
-    from tests.emulator import moto_patches
-
     cluster = new_cluster(emr)
-    moto_patches.script_steps("emr_steps.app1 ", ["FAILED"])
+    script_steps("emr_steps.app1 ", ["FAILED"])
     dag_run, states = run(dag, {"cluster_id": cluster})
     assert dag_run.state == "success", states
     steps = steps_by_app(emr, cluster)
@@ -111,15 +116,16 @@ def test_failed_step_resubmits_a_new_step_and_the_run_succeeds(dag, emr, airflow
     assert "attempt 2" in steps["app1"][1]["Name"]
     assert [s["Status"]["State"] for s in steps["app2"]] == ["COMPLETED"]
     assert (states["app1.watch_step_1"], states["app1.add_step_2"], states["app1.watch_step_2"]) == (
-        "failed", "success", "success")
+        "failed",
+        "success",
+        "success",
+    )
     assert states["app1.add_step_3"] == "skipped" and states["app1.done"] == "success"
 
 
 def test_step_failing_every_attempt_fails_the_run(dag, emr, airflow_db):
-    from tests.emulator import moto_patches
-
     cluster = new_cluster(emr)
-    moto_patches.script_steps("emr_steps.app1 ", ["FAILED"] * ATTEMPTS)
+    script_steps("emr_steps.app1 ", ["FAILED"] * ATTEMPTS)
     dag_run, states = run(dag, {"cluster_id": cluster})
     assert dag_run.state == "failed"
     steps = steps_by_app(emr, cluster)
@@ -153,7 +159,7 @@ def test_terminated_cluster_fails_fast(dag, emr, airflow_db, caplog, capfd):
 
 
 def test_malformed_cluster_id_is_rejected_before_the_run(dag, emr, airflow_db):
-    with pytest.raises(Exception, match="cluster_id|pattern|does not match"):
+    with pytest.raises(Exception, match=r"cluster_id|pattern|does not match"):
         run(dag, {"cluster_id": "not-a-cluster"})
 
 
@@ -161,10 +167,11 @@ def run_dag_command(*args: str):
     import subprocess
     import sys
 
-    from tests.workflow.conftest import ROOT
+    from tests.emulator.airflow_home import ROOT
 
-    return subprocess.run([sys.executable, "-m", "tests.emulator.run_dag", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tests.emulator.run_dag", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_dag_test_command_runs_against_its_own_emulator():

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 GOAL_SECONDS = 0.2
 
@@ -33,12 +33,20 @@ print(json.dumps({s.file: s.duration.total_seconds() for s in bag.dagbag_stats})
 
 
 def main() -> None:
-    env = {**os.environ, "AIRFLOW_HOME": tempfile.mkdtemp(prefix="mwaa-stack-bench-"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": tempfile.mkdtemp(prefix="mwaa-stack-bench-"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
     samples: dict[str, list[float]] = {}
     for _ in range(RUNS):
-        out = subprocess.run([sys.executable, "-c", PROBE % str(ROOT / "dags")], env=env, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, "-c", PROBE % str(ROOT / "dags")], env=env, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         for name, seconds in json.loads(out).items():
             samples.setdefault(name, []).append(seconds)
     import airflow
@@ -46,9 +54,11 @@ def main() -> None:
     for name, times in sorted(samples.items()):
         median = statistics.median(times)
         verdict = "meets" if median <= GOAL_SECONDS else "MISSES"
-        print(f"Airflow {airflow.__version__}: {Path(name).name} parses in median {median:.3f} s "
-              f"(min {min(times):.3f}, max {max(times):.3f}, {RUNS} fresh processes); "
-              f"{verdict} the goal of <= {GOAL_SECONDS} s")
+        print(
+            f"Airflow {airflow.__version__}: {Path(name).name} parses in median {median:.3f} s "
+            f"(min {min(times):.3f}, max {max(times):.3f}, {RUNS} fresh processes); "
+            f"{verdict} the goal of <= {GOAL_SECONDS} s"
+        )
 
 
 if __name__ == "__main__":

@@ -22,9 +22,12 @@ GOAL_SECONDS, GOAL_MIB = 0.25, 60
 
 def run_once(out: str) -> tuple[float, float]:
     start = time.perf_counter()
-    pid = os.posix_spawn(sys.executable, [sys.executable, str(ROOT / "build.py"), "--out", out],
-                         os.environ,
-                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    pid = os.posix_spawn(
+        sys.executable,
+        [sys.executable, str(ROOT / "build.py"), "--out", out],
+        os.environ,
+        file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)],
+    )
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -40,8 +43,10 @@ def main() -> None:
     times = sorted(t for t, _ in samples)
     peak = max(m for _, m in samples)
     median = statistics.median(times)
-    print(f"build.py, {count} template(s), {RUNS} runs on {os.cpu_count()} cores: "
-          f"median {median:.3f} s (min {times[0]:.3f}, max {times[-1]:.3f}), peak RSS {peak:.1f} MiB")
+    print(
+        f"build.py, {count} template(s), {RUNS} runs on {os.cpu_count()} cores: "
+        f"median {median:.3f} s (min {times[0]:.3f}, max {times[-1]:.3f}), peak RSS {peak:.1f} MiB"
+    )
     verdict = "meets" if median <= GOAL_SECONDS and peak <= GOAL_MIB else "MISSES"
     print(f"{verdict} the goal of <= {GOAL_SECONDS} s and <= {GOAL_MIB} MiB")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Security gates over generated templates: checkov, then parliament on every IAM policy.
 
-    python tests/security_gates.py out/*.yaml
+    python scripts/security_gates.py out/*.yaml
 
 checkov (CloudFormation framework, no download from Prisma Cloud): no failed
 check; a check that cannot apply is skipped in the resource's Metadata with a
@@ -27,19 +27,25 @@ import sys
 from pathlib import Path
 
 ACCOUNT, REGION, PARTITION = "123456789012", "eu-west-1", "aws"
-PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
-          "AWS::StackName": "mwaa-stack", "AWS::URLSuffix": "amazonaws.com"}
+PSEUDO = {
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Region": REGION,
+    "AWS::Partition": PARTITION,
+    "AWS::StackName": "mwaa-stack",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 # (parliament issue, statement Sid) -> why it is accepted.
 WAIVERS = {
     ("NOTRESOURCE_WITH_ALLOW", "UseAwsOwnedQueueKey"): (
         "MWAA's documented statement for the AWS-owned key: the key lives in an AWS account, so the only way "
         "to name it is 'any key not in this account', bounded by kms:ViaService sqs.<region>. "
-        "Choose kms_key = \"create\" for a statement that names the key."),
+        'Choose kms_key = "create" for a statement that names the key.'
+    ),
 }
 
 
-def resolve(node, template: dict, parameters: dict[str, str]):  # type: ignore[no-untyped-def]
+def resolve(node, template: dict, parameters: dict[str, str]):
     """Replace Ref/GetAtt/Sub/Join/If with concrete values a policy linter can read."""
     if isinstance(node, list):
         return [resolve(item, template, parameters) for item in node]
@@ -74,7 +80,8 @@ def reference(name: str, template: dict, parameters: dict[str, str]) -> str:
         return parameters[name]
     resource = template["Resources"][name]["Type"]
     return {"AWS::S3::Bucket": f"mwaa-stack-{name.lower()}-1a2b3c", "AWS::IAM::Role": f"mwaa-stack-{name}-1A2B3C"}.get(
-        resource, f"{name.lower()}-0123456789abcdef0")
+        resource, f"{name.lower()}-0123456789abcdef0"
+    )
 
 
 def attribute(name: str, attr: str, template: dict) -> str:
@@ -121,14 +128,18 @@ def run_parliament(paths: list[Path]) -> int:
                     waived.setdefault((finding.issue, sid), []).append(path.name)
                     continue
                 failures += 1
-                print(f"parliament: {path.name} {name} {sid or ''}: {finding.issue} {finding.detail} {finding.location}")
+                print(
+                    f"parliament: {path.name} {name} {sid or ''}: {finding.issue} {finding.detail} {finding.location}"
+                )
     for (issue, sid), names in sorted(waived.items()):
         print(f"parliament: {issue} on {sid} waived in {', '.join(names)}: {WAIVERS[(issue, sid)]}")
-    print(f"parliament: {'no unwaived finding' if not failures else f'{failures} finding(s)'} in {len(paths)} template(s)")
+    print(
+        f"parliament: {'no unwaived finding' if not failures else f'{failures} finding(s)'} in {len(paths)} template(s)"
+    )
     return failures
 
 
-def sid_of(finding, document_text: str, statements: list[dict]) -> str | None:  # type: ignore[no-untyped-def]
+def sid_of(finding, document_text: str, statements: list[dict]) -> str | None:
     """The statement a finding points into: parliament gives a column in the one-line JSON."""
     column = (finding.location or {}).get("column")
     if column is None:
@@ -142,8 +153,17 @@ def sid_of(finding, document_text: str, statements: list[dict]) -> str | None:  
 
 def run_checkov(paths: list[Path]) -> int:
     checkov = Path(sys.executable).with_name("checkov")
-    command = [str(checkov), "--framework", "cloudformation", "--compact", "--quiet", "--skip-download",
-               "--output", "cli", *(arg for p in paths for arg in ("--file", str(p)))]
+    command = [
+        str(checkov),
+        "--framework",
+        "cloudformation",
+        "--compact",
+        "--quiet",
+        "--skip-download",
+        "--output",
+        "cli",
+        *(arg for p in paths for arg in ("--file", str(p))),
+    ]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     failed = re.findall(r"^Check: (CKV\w+)", result.stdout, re.M)
@@ -154,8 +174,10 @@ def run_checkov(paths: list[Path]) -> int:
     if failed:
         print(result.stdout)
     passed, skipped = (re.search(rf"{k} checks: (\d+)", result.stdout) for k in ("Passed", "Skipped"))
-    print(f"checkov: {len(failed)} failed, {passed.group(1) if passed else 0} passed, "
-          f"{skipped.group(1) if skipped else 0} skipped with a reason in {len(paths)} template(s)")
+    print(
+        f"checkov: {len(failed)} failed, {passed.group(1) if passed else 0} passed, "
+        f"{skipped.group(1) if skipped else 0} skipped with a reason in {len(paths)} template(s)"
+    )
     return len(failed)
 
 

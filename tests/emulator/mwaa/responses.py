@@ -5,7 +5,7 @@ mwaa-stack makes, with the shapes of botocore's MWAA model:
 
 * ``GET /environments/{Name}`` (GetEnvironment) and ``PATCH /environments/{Name}``
   (UpdateEnvironment), for the environments the patched moto created from the
-  CloudFormation template (``moto_patches.MWAA_ENVIRONMENTS``);
+  CloudFormation template (``models.mwaa_backend``);
 * ``POST /clitoken/{Name}`` and ``POST /webtoken/{Name}``: 60-second tokens, with
   this server as the web server host name;
 * ``POST /aws_mwaa/cli`` with ``Authorization: Bearer <cli token>``: a small Airflow
@@ -36,6 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .models import mwaa_backend
+
 TOKEN_SECONDS = 60
 ACCOUNT = "123456789012"
 
@@ -51,20 +53,24 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mwaa-emulator")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "mwaa-emulator.pem", folder / "mwaa-emulator.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -73,7 +79,7 @@ class MwaaEmulator:
         self.region = region
         self.cert, key = self_signed_certificate(folder)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.emulator = self  # type: ignore[attr-defined]
+        self.server.emulator = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
@@ -84,7 +90,7 @@ class MwaaEmulator:
         self.dag_runs: list[dict[str, Any]] = []
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "MwaaEmulator":
+    def __enter__(self) -> MwaaEmulator:
         self._thread.start()
         return self
 
@@ -100,23 +106,21 @@ class MwaaEmulator:
 
     # -- state ---------------------------------------------------------------------
 
-    def environment(self, name: str):  # type: ignore[no-untyped-def]
-        from tests.emulator.moto_patches import MWAA_ENVIRONMENTS
-
-        return MWAA_ENVIRONMENTS.get((ACCOUNT, self.region, name))
+    def environment(self, name: str):
+        return mwaa_backend.get(ACCOUNT, self.region, name)
 
     def issue(self, kind: str, environment: str) -> str:
         token = secrets.token_urlsafe(24)
         self.tokens[token] = (kind, environment, time.monotonic() + TOKEN_SECONDS)
         return token
 
-    def dag_ids(self, environment) -> list[str]:  # type: ignore[no-untyped-def]
+    def dag_ids(self, environment) -> list[str]:
         from moto.s3.models import s3_backends
 
         bucket = s3_backends[ACCOUNT]["aws"].buckets[environment.props["SourceBucketArn"].split(":::")[-1]]
         prefix = environment.props["DagS3Path"].rstrip("/") + "/"
         found = set()
-        for key in bucket.keys.keys():
+        for key in bucket.keys:
             if key.startswith(prefix) and key.endswith(".py"):
                 source = bucket.keys[key].value.decode(errors="replace")
                 literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
@@ -126,7 +130,7 @@ class MwaaEmulator:
 
     # -- the Airflow CLI behind /aws_mwaa/cli ------------------------------------------
 
-    def run_cli(self, environment, line: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    def run_cli(self, environment, line: str) -> tuple[str, str]:
         try:
             argv = shlex.split(line)
         except ValueError as err:
@@ -145,16 +149,24 @@ class MwaaEmulator:
                     except (IndexError, ValueError) as err:
                         return "", f"airflow command error: --conf must be JSON: {err}\n"
             if dag_id not in self.dag_ids(environment):
-                return "", ("Traceback (most recent call last):\n  ...\n"
-                            f"airflow.exceptions.DagNotFound: Dag id {dag_id} not found in DagModel\n")
+                return "", (
+                    "Traceback (most recent call last):\n  ...\n"
+                    f"airflow.exceptions.DagNotFound: Dag id {dag_id} not found in DagModel\n"
+                )
             run = self.record_run(environment, dag_id, conf)
             return f"Created <DagRun {dag_id} @ {run['logical_date']}: {run['dag_run_id']}, state:queued>\n", ""
         return "", f"airflow command error: argument GROUP_OR_COMMAND: invalid choice: {argv[:1]}\n"
 
-    def record_run(self, environment, dag_id: str, conf: dict) -> dict:  # type: ignore[no-untyped-def]
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-        run = {"dag_id": dag_id, "dag_run_id": f"manual__{now}", "logical_date": now, "conf": conf,
-               "state": "queued", "environment": environment.name}
+    def record_run(self, environment, dag_id: str, conf: dict) -> dict:
+        now = datetime.datetime.now(datetime.UTC).isoformat()
+        run = {
+            "dag_id": dag_id,
+            "dag_run_id": f"manual__{now}",
+            "logical_date": now,
+            "conf": conf,
+            "state": "queued",
+            "environment": environment.name,
+        }
         self.dag_runs.append(run)
         return run
 
@@ -179,14 +191,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("PATCH")
 
     def _dispatch(self, method: str) -> None:
-        emulator: MwaaEmulator = self.server.emulator  # type: ignore[attr-defined]
+        emulator: MwaaEmulator = self.server.emulator
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        emulator.requests.append({"method": method, "path": self.path, "body": raw.decode(errors="replace"),
-                                  "authorization": self.headers.get("Authorization", "")})
+        emulator.requests.append(
+            {
+                "method": method,
+                "path": self.path,
+                "body": raw.decode(errors="replace"),
+                "authorization": self.headers.get("Authorization", ""),
+            }
+        )
         try:
             status, headers, body = self._route(emulator, method, raw)
-        except Exception as err:  # noqa: BLE001 - an emulator bug must show, not hang the client
+        except Exception as err:
             status, headers, body = _error("InternalServerException", repr(err), 500)
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -216,25 +234,52 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "clitoken" and method == "POST":
             return 200, {}, {"CliToken": emulator.issue("cli", name), "WebServerHostname": emulator.host}
         if kind == "webtoken" and method == "POST":
-            return 200, {}, {"WebToken": emulator.issue("web", name), "WebServerHostname": emulator.host,
-                             "IamIdentity": f"arn:aws:iam::{ACCOUNT}:user/emulated", "AirflowIdentity": "assumed-role/emulated"}
+            return (
+                200,
+                {},
+                {
+                    "WebToken": emulator.issue("web", name),
+                    "WebServerHostname": emulator.host,
+                    "IamIdentity": f"arn:aws:iam::{ACCOUNT}:user/emulated",
+                    "AirflowIdentity": "assumed-role/emulated",
+                },
+            )
         if kind == "restapi" and method == "POST":
             return self._rest(emulator, environment, json.loads(raw or b"{}"))
         return _error("ValidationException", f"no route for {method} {self.path}", 404)
 
     @staticmethod
-    def _describe(environment) -> dict:  # type: ignore[no-untyped-def]
+    def _describe(environment) -> dict:
         props = environment.props
-        keys = ("AirflowVersion", "EnvironmentClass", "SourceBucketArn", "DagS3Path", "ExecutionRoleArn",
-                "WebserverAccessMode", "MinWorkers", "MaxWorkers", "Schedulers", "AirflowConfigurationOptions",
-                "RequirementsS3Path", "RequirementsS3ObjectVersion", "PluginsS3Path", "PluginsS3ObjectVersion",
-                "StartupScriptS3Path", "StartupScriptS3ObjectVersion")
+        keys = (
+            "AirflowVersion",
+            "EnvironmentClass",
+            "SourceBucketArn",
+            "DagS3Path",
+            "ExecutionRoleArn",
+            "WebserverAccessMode",
+            "MinWorkers",
+            "MaxWorkers",
+            "Schedulers",
+            "AirflowConfigurationOptions",
+            "RequirementsS3Path",
+            "RequirementsS3ObjectVersion",
+            "PluginsS3Path",
+            "PluginsS3ObjectVersion",
+            "StartupScriptS3Path",
+            "StartupScriptS3ObjectVersion",
+        )
         described = {k: props[k] for k in keys if props.get(k) not in (None, "")}
         for k in ("MinWorkers", "MaxWorkers", "Schedulers"):
             if k in described:
                 described[k] = int(described[k])
-        return {"Name": environment.name, "Arn": environment.arn, "Status": "AVAILABLE",
-                "WebserverUrl": environment.webserver_url, **described}
+        return {
+            "Name": environment.name,
+            "Arn": environment.arn,
+            "Status": "AVAILABLE",
+            "WebserverUrl": environment.webserver_url,
+            **described,
+        }
 
     def _cli(self, emulator: MwaaEmulator, raw: bytes) -> tuple[int, dict, dict]:
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -244,25 +289,54 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type") != "text/plain":
             return 400, {}, {"message": "Content-Type must be text/plain"}
         out, err = emulator.run_cli(emulator.environment(name), raw.decode())
-        return 200, {}, {"stdout": base64.b64encode(out.encode()).decode(), "stderr": base64.b64encode(err.encode()).decode()}
+        return (
+            200,
+            {},
+            {"stdout": base64.b64encode(out.encode()).decode(), "stderr": base64.b64encode(err.encode()).decode()},
+        )
 
-    def _rest(self, emulator: MwaaEmulator, environment, request: dict) -> tuple[int, dict, dict]:  # type: ignore[no-untyped-def]
+    def _rest(self, emulator: MwaaEmulator, environment, request: dict) -> tuple[int, dict, dict]:
         def client_error(status: int, detail: object) -> tuple[int, dict, dict]:
-            return _error("RestApiClientException", "Airflow answered an error", 400,
-                          RestApiStatusCode=status, RestApiResponse={"detail": detail})
+            return _error(
+                "RestApiClientException",
+                "Airflow answered an error",
+                400,
+                RestApiStatusCode=status,
+                RestApiResponse={"detail": detail},
+            )
 
         match = re.fullmatch(r"/dags/([\w.\-]+)/dagRuns", request.get("Path", ""))
         if request.get("Method") != "POST" or not match:
             return client_error(404, f"not emulated: {request.get('Method')} {request.get('Path')}")
         dag_id, body = match.group(1), request.get("Body") or {}
         if int(environment.props["AirflowVersion"].split(".")[0]) >= 3:
-            allowed = {"dag_run_id", "data_interval_start", "data_interval_end", "logical_date", "run_after", "conf", "note"}
+            allowed = {
+                "dag_run_id",
+                "data_interval_start",
+                "data_interval_end",
+                "logical_date",
+                "run_after",
+                "conf",
+                "note",
+            }
             if "logical_date" not in body:
-                return client_error(422, [{"type": "missing", "loc": ["body", "logical_date"], "msg": "Field required"}])
+                return client_error(
+                    422, [{"type": "missing", "loc": ["body", "logical_date"], "msg": "Field required"}]
+                )
             extra = sorted(set(body) - allowed)
             if extra:
-                return client_error(422, [{"type": "extra_forbidden", "loc": ["body", extra[0]], "msg": "Extra inputs are not permitted"}])
+                return client_error(
+                    422,
+                    [{"type": "extra_forbidden", "loc": ["body", extra[0]], "msg": "Extra inputs are not permitted"}],
+                )
         if dag_id not in emulator.dag_ids(environment):
             return client_error(404, f"DAG with dag_id: '{dag_id}' not found")
         run = emulator.record_run(environment, dag_id, body.get("conf") or {})
-        return 200, {}, {"RestApiStatusCode": 200, "RestApiResponse": {k: run[k] for k in ("dag_id", "dag_run_id", "logical_date", "conf", "state")}}
+        return (
+            200,
+            {},
+            {
+                "RestApiStatusCode": 200,
+                "RestApiResponse": {k: run[k] for k in ("dag_id", "dag_run_id", "logical_date", "conf", "state")},
+            },
+        )

@@ -1,0 +1,210 @@
+"""CloudFormation, where stock moto 5.2.5 is wrong for deploy, diff and destroy:
+
+* A stack made by ``aws cloudformation deploy`` (a change set) has no Outputs and no
+  recorded parameters; executing a change set now rebuilds both.
+* An unchanged re-deploy is a ValidationError instead of AWS's FAILED "didn't contain
+  changes" change set, which ``--no-fail-on-empty-changeset`` accepts.
+* Change sets ignore parameters: a parameter change now lists (Modify) the resources
+  that use the parameter, and nothing else.
+* Executed change sets stayed listed; AWS deletes a stack's change sets then.
+* A change set whose execution fails raised an error from ExecuteChangeSet and left
+  the stack IN_PROGRESS forever; as on AWS, the stack now gets a FAILED event with
+  the reason and rolls back (ROLLBACK_COMPLETE, which refuses updates).
+* An update "modifying" a type moto cannot update dropped the resource.
+* Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
+  policies...); those are now left behind silently, as a finished delete.
+* ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+
+def _declared_parameters(template_dict: dict) -> dict[str, dict]:
+    return (template_dict or {}).get("Parameters", {}) or {}
+
+
+def _effective_parameters(template_dict: dict, given: dict) -> dict[str, str]:
+    """What CloudFormation resolves: each declared parameter's value or default."""
+    values = {}
+    for name, spec in _declared_parameters(template_dict).items():
+        if name in given:
+            values[name] = str(given[name])
+        elif "Default" in spec:
+            values[name] = str(spec["Default"])
+    return values
+
+
+def _references(node: object) -> set[str]:
+    """Parameters and resources a template fragment refers to (Ref and ${...} in Sub)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                if isinstance(text, str):
+                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
+                if isinstance(value, list) and len(value) > 1:
+                    found |= _references(value[1])
+            else:
+                found |= _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    return found
+
+
+def apply_change_sets() -> None:
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    def diff(self):
+        from moto.cloudformation.models import Change
+
+        old_template = self.stack.template_dict if self.stack.template else {}
+        old = (old_template or {}).get("Resources", {}) or {}
+        new = self.template_dict.get("Resources", {})
+        old_params = getattr(self.stack, "_effective_parameters", {})
+        new_params = _effective_parameters(self.template_dict, self.parameters)
+        changed_params = {k for k in new_params if old_params.get(k) != new_params[k]}
+        changes = [Change("Add", name, new[name]["Type"]) for name in new if name not in old]
+        changes += [
+            Change("Modify", name, new[name]["Type"])
+            for name in new
+            if name in old and (new[name] != old[name] or _references(new[name]) & changed_params)
+        ]
+        changes += [Change("Remove", name, old[name]["Type"]) for name in old if name not in new]
+        return changes
+
+    ChangeSet.diff = diff
+
+    create_response = CloudFormationResponse.create_change_set
+
+    def create_change_set_response(self):
+        # AWS answers an unchanged update with a FAILED change set, not an error.
+        self._validate_different_update = lambda *args, **kwargs: None
+        try:
+            return create_response(self)
+        finally:
+            del self._validate_different_update
+
+    CloudFormationResponse.create_change_set = create_change_set_response
+
+    create = CloudFormationBackend.create_change_set
+
+    def create_change_set(self, *args, **kwargs):
+        change_set_id, stack_id = create(self, *args, **kwargs)
+        change_set = self.change_sets[change_set_id]
+        if change_set.change_set_type == "UPDATE":
+            if change_set.changes:
+                change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+            else:
+                change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+                change_set.status_reason = (
+                    "The submitted information didn't contain changes. "
+                    "Submit different information to create a change set."
+                )
+        return change_set_id, stack_id
+
+    CloudFormationBackend.create_change_set = create_change_set
+
+    execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        change_set = self.describe_change_set(change_set_name)
+        if change_set.execution_status != "AVAILABLE":
+            from moto.cloudformation.exceptions import ValidationError
+
+            raise ValidationError(
+                message=f"ChangeSet [{change_set.change_set_id}] cannot be executed "
+                f"in its current status of [{change_set.status}]"
+            )
+        stack = self.stacks[change_set.stack_id]
+        try:
+            execute(self, change_set_name, stack_name)
+        except Exception as err:
+            rolled_back(stack, change_set, err)
+            return
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+        for export in stack.exports:
+            self.exports[export.name] = export
+        stack._effective_parameters = _effective_parameters(stack.template_dict, change_set.parameters)
+        # Effective values, defaults included, so UsePreviousValue resolves as on AWS.
+        stack.parameters = dict(stack._effective_parameters)
+        stack.resource_map.input_parameters = dict(change_set.parameters)
+        # "After you execute a change set, CloudFormation deletes all change sets
+        # associated with the stack" (CloudFormation user guide).
+        for change_set_id in [k for k, v in self.change_sets.items() if v.stack_id == stack.stack_id]:
+            del self.change_sets[change_set_id]
+
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+    def create_change_set_checked(self, stack_name, *args, **kwargs):
+        from moto.cloudformation.exceptions import ValidationError
+
+        for stack in self.stacks.values():
+            if stack.name == stack_name and stack.status == "ROLLBACK_COMPLETE":
+                raise ValidationError(
+                    message=f"Stack:{stack.stack_id} is in ROLLBACK_COMPLETE state and can not be updated."
+                )
+        return create_change_set(self, stack_name, *args, **kwargs)
+
+    CloudFormationBackend.create_change_set = create_change_set_checked
+
+
+def rolled_back(stack, change_set, error: Exception) -> None:
+    """What AWS does when a change set fails: a FAILED event with the reason, then a rollback."""
+    reason = getattr(error, "message", None) or str(error)
+    creating = change_set.change_set_type == "CREATE"
+    stack._add_stack_event("CREATE_FAILED" if creating else "UPDATE_FAILED", resource_status_reason=reason)
+    change_set.execution_status = "EXECUTE_FAILED"
+    if creating:
+        stack.template = change_set.template  # a rolled-back stack keeps the template it failed with
+        stack.resource_map.delete()
+        stack.status = "ROLLBACK_COMPLETE"
+    else:
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack._add_stack_event(stack.status)
+
+
+def apply_updates_and_deletes() -> None:
+    from moto.cloudformation import parsing
+
+    update = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = update(logical_id, resource_json, resources_map, account_id, region_name)
+        return resources_map._parsed_resources.get(logical_id) if updated is None else updated
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+    delete = parsing.ResourceMap.delete
+
+    def tolerant_delete(self):
+        with contextlib.suppress(Exception):
+            delete(self)
+
+    parsing.ResourceMap.delete = tolerant_delete
+
+    clean_json = parsing.clean_json
+
+    def region_aware_clean_json(resource_json, resources_map):
+        if isinstance(resource_json, dict) and "Fn::GetAZs" in resource_json:
+            from moto.ec2.models import ec2_backends
+
+            region = clean_json(resource_json["Fn::GetAZs"], resources_map) or resources_map["AWS::Region"]
+            backend = ec2_backends[resources_map["AWS::AccountId"]][region]
+            return sorted(zone.name for zone in backend.describe_availability_zones())
+        return clean_json(resource_json, resources_map)
+
+    parsing.clean_json = region_aware_clean_json
+
+
+def apply() -> None:
+    apply_change_sets()
+    apply_updates_and_deletes()
