@@ -30,7 +30,7 @@ $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval ex
 unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 OPS := $(PY) -m ops
 
-.PHONY: help template check lint test test-template test-dags test-ops test-airflow2 dag-test bench clean \
+.PHONY: help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff sync outputs ui airflow trigger destroy fmt
 
 help: ## List the targets
@@ -63,21 +63,26 @@ template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on fir
 check: $(VENV)/.installed ## Fail when out/ is stale
 	@$(PY) build.py --check
 
-lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## cfn-lint (informational rules included), checkov and parliament on every template in out/
+lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, then cfn-lint (informational rules included), checkov and parliament on every template in out/
+	@$(VENV)/bin/ruff check --quiet . && $(VENV)/bin/ruff format --check --quiet .
+	@echo "ruff: no findings; formatted"
 	@$(VENV)/bin/cfn-lint --include-checks I --regions us-east-1 eu-west-1 ap-northeast-1 -- out/*.yaml
 	@echo "cfn-lint: no findings in $$(ls out/*.yaml | tr '\n' ' ')"
 	@$(SECURITY_VENV)/bin/python scripts/security_gates.py out/*.yaml
 
+fmt: $(VENV)/.installed ## Format and fix the Python code with ruff
+	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
 test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/template
 
-test-dags: $(AIRFLOW_VENV)/.installed
+test-workflow: $(AIRFLOW_VENV)/.installed
 	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
 test-ops: $(VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/ops
 
-test: check lint test-template test-ops test-dags ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
+test: check lint test-template test-ops test-workflow ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
 
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
 	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
@@ -114,4 +119,4 @@ destroy: $(VENV)/.installed ## Delete the stack (asks first unless YES=1); the s
 	@$(OPS) destroy
 
 clean: ## Remove caches (keeps the venvs and out/)
-	@rm -rf .pytest_cache tests/__pycache__ tests/*/__pycache__ templates/__pycache__ dags/__pycache__
+	@find . -path ./.venv\* -prune -o -name __pycache__ -type d -exec rm -rf {} +

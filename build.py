@@ -49,7 +49,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def read_toml(path: Path) -> dict[str, object]:
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"settings file {path} is not UTF-8 text") from None
     except OSError as err:
         raise UsageError(f"cannot read settings file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
@@ -121,17 +123,39 @@ def check(out: Path, files: dict[str, str], complete: bool) -> int:
 
 
 def write(out: Path, files: dict[str, str]) -> None:
+    """All files or none: every file is staged beside its destination first, then each
+    staged file replaces its destination; if one replacement fails, the ones already
+    made are undone, so out/ is never half-updated."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a folder")
+    for name in files:
+        if (out / name).exists() and not (out / name).is_file():
+            raise UsageError(f"{out / name} exists and is not a file; nothing written")
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in sorted(files.items()):
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as handle:
+    staged: dict[str, str] = {}
+    previous = {name: (out / name).read_bytes() for name in files if (out / name).is_file()}
+    try:
+        for name, text in sorted(files.items()):
+            fd, staged[name] = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out / name)
+            os.chmod(staged[name], 0o644)
+        done: list[str] = []
+        try:
+            for name in sorted(files):
+                os.replace(staged.pop(name), out / name)
+                done.append(name)
         except BaseException:
-            os.unlink(tmp)
+            for name in done:  # put back what was there, or remove what was not
+                if name in previous:
+                    (out / name).write_bytes(previous[name])
+                else:
+                    (out / name).unlink()
             raise
+    finally:
+        for leftover in staged.values():
+            Path(leftover).unlink(missing_ok=True)
+    for name in sorted(files):
         print(f"wrote {out / name}")
 
 
@@ -140,12 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     explicit = args.settings is not None or bool(args.set)
     try:
         files = build(load_settings(args.settings, args.set) if explicit else None)
+        if args.check:
+            return check(args.out, files, complete=not explicit)
+        write(args.out, files)
     except (SettingsError, UsageError) as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return 2
-    if args.check:
-        return check(args.out, files, complete=not explicit)
-    write(args.out, files)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"build.py: error: {where}{err.strerror or err}; nothing written", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("build.py: error: interrupted; nothing written", file=sys.stderr)
+        return 130
     return 0
 
 
