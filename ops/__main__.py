@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     except UnicodeError as err:
         return fail(f"not UTF-8 text: {err}", 2)
     except OSError as err:
+        if type(err).__module__.startswith("botocore"):  # its timeouts are OSErrors too
+            return fail(describe(err), 1)
         return fail(f"{err.filename + ': ' if err.filename else ''}{err.strerror or err}", 1)
     except Exception as err:  # botocore and anything unforeseen: one line, not a traceback
         if os.environ.get("MWAA_STACK_DEBUG"):

@@ -69,8 +69,14 @@ def test_aws_id_parameters_take_ids_of_their_shape(params, message):
 
 def test_good_params_keep_their_values_and_the_defaults():
     values = parse("MaxWorkers=5 MinWorkers=+2 EnvironmentClass=mw1.medium VpcCIDR=10.1.0.0/16")
-    assert values == {"EnvironmentName": "mwaa-x", "AppEnv": "x", "MaxWorkers": "5", "MinWorkers": "+2",
-                      "EnvironmentClass": "mw1.medium", "VpcCIDR": "10.1.0.0/16"}
+    assert values == {
+        "EnvironmentName": "mwaa-x",
+        "AppEnv": "x",
+        "MaxWorkers": "5",
+        "MinWorkers": "+2",
+        "EnvironmentClass": "mw1.medium",
+        "VpcCIDR": "10.1.0.0/16",
+    }
     ids = parse("VpcId=vpc-0a1b2c3d4e5f67890 PrivateSubnetIds=subnet-0a1b2c3d,subnet-1a2b3c4d", EXISTING_VPC)
     assert ids["PrivateSubnetIds"] == "subnet-0a1b2c3d,subnet-1a2b3c4d"
 

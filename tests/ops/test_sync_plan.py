@@ -42,8 +42,12 @@ def test_changed_files_bump_through_the_stack_when_managed_else_through_the_api(
     states = [state(REQUIREMENTS, in_use="v1", in_use_digest="old"), state(PLUGINS), state(STARTUP_SCRIPT)]
     through_stack, through_api = plan_bumps(states, {"Requirements": "dags/requirements.txt"})
     assert through_stack == {"RequirementsS3ObjectVersion": "v2"}
-    assert through_api == {"PluginsS3Path": "plugins.zip", "PluginsS3ObjectVersion": "v2",
-                           "StartupScriptS3Path": "startup.sh", "StartupScriptS3ObjectVersion": "v2"}
+    assert through_api == {
+        "PluginsS3Path": "plugins.zip",
+        "PluginsS3ObjectVersion": "v2",
+        "StartupScriptS3Path": "startup.sh",
+        "StartupScriptS3ObjectVersion": "v2",
+    }
 
 
 def test_same_content_under_a_new_version_restarts_nothing():
@@ -54,8 +58,9 @@ def test_same_content_under_a_new_version_restarts_nothing():
 
 
 def test_delete_never_touches_what_the_environment_reads():
-    doomed, kept = stale_keys(["dags/a.py", "dags/gone.py", "dags/requirements.txt"], ["dags/a.py"],
-                              ["dags/requirements.txt"])
+    doomed, kept = stale_keys(
+        ["dags/a.py", "dags/gone.py", "dags/requirements.txt"], ["dags/a.py"], ["dags/requirements.txt"]
+    )
     assert (doomed, kept) == (["dags/gone.py"], ["dags/requirements.txt"])
 
 

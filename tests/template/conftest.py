@@ -43,7 +43,7 @@ def cfn() -> Cfn:
     return Cfn(COMMITTED.read_text())
 
 
-def build(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_build_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True, cwd=cwd)
 
 

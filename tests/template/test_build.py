@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.conftest import COMMITTED, ROOT, build
+from tests.template.conftest import COMMITTED, ROOT, run_build_py
 
 MAX_TEMPLATE_BYTES = 51_200
 
@@ -44,13 +44,13 @@ def test_template_deploys_without_an_artifacts_bucket() -> None:
 
 
 def test_check_passes_on_a_fresh_build_and_fails_on_a_stale_file(tmp_path: Path) -> None:
-    assert build("--out", str(tmp_path)).returncode == 0
-    ok = build("--check", "--out", str(tmp_path))
+    assert run_build_py("--out", str(tmp_path)).returncode == 0
+    ok = run_build_py("--check", "--out", str(tmp_path))
     assert ok.returncode == 0, ok.stderr
 
     stale = tmp_path / "mwaa.yaml"
     stale.write_text(stale.read_text().replace("mw1.small", "mw1.large"))
-    result = build("--check", "--out", str(tmp_path))
+    result = run_build_py("--check", "--out", str(tmp_path))
     assert result.returncode == 1
     assert "-    Default: mw1.large" in result.stdout and "+    Default: mw1.small" in result.stdout
     assert "stale" in result.stderr
@@ -58,13 +58,13 @@ def test_check_passes_on_a_fresh_build_and_fails_on_a_stale_file(tmp_path: Path)
 
 
 def test_check_fails_when_the_file_is_missing(tmp_path: Path) -> None:
-    result = build("--check", "--out", str(tmp_path))
+    result = run_build_py("--check", "--out", str(tmp_path))
     assert result.returncode == 1 and not any(tmp_path.iterdir())
 
 
 def test_check_sees_a_settings_change(tmp_path: Path) -> None:
-    build("--out", str(tmp_path))
-    result = build("--check", "--out", str(tmp_path), "--set", "max_workers=4")
+    run_build_py("--out", str(tmp_path))
+    result = run_build_py("--check", "--out", str(tmp_path), "--set", "max_workers=4")
     assert result.returncode == 1 and "+    Default: 4" in result.stdout
 
 
@@ -74,7 +74,7 @@ def test_settings_file_and_overrides(tmp_path: Path) -> None:
         'environment_name = "prd"\nmax_workers = 6\nprivate_subnet_cidrs = ["10.192.30.0/24", "10.192.31.0/24"]\n'
     )
     out = tmp_path / "out"
-    result = build("--settings", str(settings), "--set", "app_env=prd", "--out", str(out))
+    result = run_build_py("--settings", str(settings), "--set", "app_env=prd", "--out", str(out))
     assert result.returncode == 0, result.stderr
     text = (out / "mwaa.yaml").read_text()
     assert "Default: prd\n" in text and "Default: 6\n" in text and "Default: 10.192.31.0/24" in text
@@ -127,7 +127,7 @@ def test_bad_settings_exit_2_with_one_line_and_write_nothing(tmp_path: Path, arg
     out = tmp_path / "out"
     shutil.copytree(ROOT / "out", out)
     before = snapshot(out)
-    result = build(*args, "--out", str(out))
+    result = run_build_py(*args, "--out", str(out))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
@@ -148,7 +148,7 @@ def test_bad_settings_files(tmp_path: Path, content: str | None, message: str) -
     path = tmp_path / "settings.toml"
     if content is not None:
         path.write_text(content)
-    result = build("--settings", str(path), "--out", str(tmp_path / "out"))
+    result = run_build_py("--settings", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -264,5 +264,38 @@ def test_check_reports_a_template_whose_settings_file_is_gone(tmp_path: Path) ->
     out = tmp_path / "out"
     shutil.copytree(ROOT / "out", out)
     (out / "mwaa-retired.yaml").write_text("Resources: {}\n")
-    result = build("--check", "--out", str(out))
+    result = run_build_py("--check", "--out", str(out))
     assert result.returncode == 1 and "mwaa-retired.yaml: no longer generated" in result.stdout
+
+
+def test_out_is_all_or_nothing_when_one_file_cannot_be_written(tmp_path):
+    out = tmp_path / "out"
+    assert run_build_py("--out", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "mwaa-dev.yaml").write_text("old\n")
+    (out / "mwaa.yaml").unlink()
+    (out / "mwaa.yaml").mkdir()
+    result = run_build_py("--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("build.py: error: ") and "nothing written" in result.stderr
+    assert (out / "mwaa-dev.yaml").read_text() == "old\n", "no file was rewritten"
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_an_out_folder_that_cannot_be_one_is_one_line(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    target = blocker if where == "a file" else blocker / "out"
+    result = run_build_py("--out", str(target))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path):
+    settings = tmp_path / "s.toml"
+    settings.write_bytes(b"max_workers = 3 # \xff\xfe\n")
+    result = run_build_py("--settings", str(settings), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"build.py: error: settings file {settings} is not UTF-8 text"
+    assert not (tmp_path / "out").exists()
