@@ -80,7 +80,7 @@ test-workflow: $(AIRFLOW_VENV)/.installed
 	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
 test-ops: $(VENV)/.installed
-	@$(VENV)/bin/pytest -q tests/ops
+	@$(VENV)/bin/pytest -q tests/emulator tests/ops
 
 test: check lint test-template test-ops test-workflow ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
 

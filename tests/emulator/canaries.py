@@ -1,0 +1,225 @@
+"""Canaries: does *stock* moto still get wrong what each patch fixes?
+
+Run in a fresh interpreter that never imports the patches
+(``python -m tests.emulator.canaries`` prints ``{"patch": true, ...}``); each check
+answers True while stock moto still needs the patch.  With ``--patched`` the same
+checks run against the patched moto, where each must answer False: the test of the
+patch.  ``test_patches.py`` fails on
+a False: after a moto upgrade, that patch has become dead weight; delete it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+import boto3
+import yaml
+from moto import mock_aws
+
+REGION = "eu-west-1"
+CANARIES: dict[str, Callable[[], bool]] = {}
+
+
+def canary(name: str) -> Callable[[Callable[[], bool]], Callable[[], bool]]:
+    def register(check: Callable[[], bool]) -> Callable[[], bool]:
+        CANARIES[name] = check
+        return check
+
+    return register
+
+
+def cfn():
+    return boto3.client("cloudformation", region_name=REGION)
+
+
+def create_by_change_set(template: dict, name: str = "canary", parameters: list | None = None) -> None:
+    cfn().create_change_set(
+        StackName=name,
+        ChangeSetName="create",
+        ChangeSetType="CREATE",
+        TemplateBody=yaml.safe_dump(template),
+        Parameters=parameters or [],
+    )
+    cfn().execute_change_set(StackName=name, ChangeSetName="create")
+
+
+TAGGED = {
+    "Parameters": {"Tag": {"Type": "String", "Default": "a"}},
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "t", "Value": {"Ref": "Tag"}}]}}
+    },
+}
+BUCKET = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"BucketName": {"Value": {"Ref": "Bucket"}}}}
+
+
+@canary("emr.steps_finish")
+def emr_steps_never_finish() -> bool:
+    emr = boto3.client("emr", region_name=REGION)
+    cluster = emr.run_job_flow(
+        Name="c",
+        ReleaseLabel="emr-7.5.0",
+        JobFlowRole="r",
+        ServiceRole="r",
+        Instances={"KeepJobFlowAliveWhenNoSteps": True, "InstanceCount": 1, "MasterInstanceType": "m5.xlarge"},
+    )["JobFlowId"]
+    step = emr.add_job_flow_steps(JobFlowId=cluster, Steps=[{"Name": "s", "HadoopJarStep": {"Jar": "x"}}])
+    states = {
+        emr.describe_step(ClusterId=cluster, StepId=step["StepIds"][0])["Step"]["Status"]["State"] for _ in range(5)
+    }
+    return not states & {"COMPLETED", "FAILED"}
+
+
+@canary("cloudformation.change_set_outputs")
+def change_set_stacks_have_no_outputs() -> bool:
+    create_by_change_set(BUCKET)
+    return not cfn().describe_stacks(StackName="canary")["Stacks"][0].get("Outputs")
+
+
+@canary("cloudformation.empty_change_set")
+def unchanged_update_is_an_error() -> bool:
+    body = yaml.safe_dump(TAGGED)
+    same = [{"ParameterKey": "Tag", "ParameterValue": "a"}]
+    create_by_change_set(TAGGED, parameters=same)  # as `aws cloudformation deploy` creates stacks
+    try:
+        cfn().create_change_set(
+            StackName="canary", ChangeSetName="same", ChangeSetType="UPDATE", TemplateBody=body, Parameters=same
+        )
+    except cfn().exceptions.ClientError:
+        return True
+    return cfn().describe_change_set(StackName="canary", ChangeSetName="same")["Status"] != "FAILED"
+
+
+@canary("cloudformation.change_set_parameters")
+def parameter_changes_are_ignored() -> bool:
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(TAGGED))
+    cfn().create_change_set(
+        StackName="canary",
+        ChangeSetName="p",
+        ChangeSetType="UPDATE",
+        TemplateBody=yaml.safe_dump(TAGGED),
+        Parameters=[{"ParameterKey": "Tag", "ParameterValue": "b"}],
+    )
+    changes = cfn().describe_change_set(StackName="canary", ChangeSetName="p")["Changes"]
+    return [c["ResourceChange"]["LogicalResourceId"] for c in changes] != ["Bucket"] or any(
+        c["ResourceChange"]["Action"] != "Modify" for c in changes
+    )
+
+
+@canary("cloudformation.executed_change_sets_deleted")
+def executed_change_sets_stay_listed() -> bool:
+    create_by_change_set(BUCKET)
+    return bool(cfn().list_change_sets(StackName="canary")["Summaries"])
+
+
+@canary("cloudformation.get_azs_region")
+def get_azs_answers_us_east_1() -> bool:
+    template = {
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"Zone": {"Value": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}}},
+    }
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+    outputs = cfn().describe_stacks(StackName="canary")["Stacks"][0].get("Outputs", [])
+    return not any(o["OutputValue"].startswith(REGION) for o in outputs)
+
+
+@canary("s3.bucket_settings")
+def bucket_versioning_is_ignored() -> bool:
+    template = {
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {"BucketName": "canary-bucket", "VersioningConfiguration": {"Status": "Enabled"}},
+            }
+        }
+    }
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+    return (
+        boto3.client("s3", region_name=REGION).get_bucket_versioning(Bucket="canary-bucket").get("Status") != "Enabled"
+    )
+
+
+@canary("s3.bucket_policy")
+def bucket_policies_are_skipped() -> bool:
+    template = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "canary-bucket"}},
+            "Policy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "Bucket"},
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": "arn:aws:s3:::canary-bucket/*",
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    }
+    try:
+        cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+        boto3.client("s3", region_name=REGION).get_bucket_policy(Bucket="canary-bucket")
+    except Exception:
+        return True
+    return False
+
+
+@canary("kms.key_policy_object")
+def key_policy_objects_fail() -> bool:
+    template = {
+        "Resources": {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                    "Tags": [{"Key": "a", "Value": "b"}],
+                },
+            }
+        }
+    }
+    try:
+        cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+    except Exception:
+        return True
+    return cfn().describe_stacks(StackName="canary")["Stacks"][0]["StackStatus"] != "CREATE_COMPLETE"
+
+
+@canary("mwaa.environment")
+def mwaa_environments_are_skipped() -> bool:
+    template = {
+        "Resources": {"Env": {"Type": "AWS::MWAA::Environment", "Properties": {"Name": "canary"}}},
+        "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Env", "Arn"]}}},
+    }
+    try:
+        cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+        outputs = cfn().describe_stacks(StackName="canary")["Stacks"][0].get("Outputs", [])
+    except Exception:
+        return True
+    return not any(o["OutputValue"].startswith("arn:aws:airflow:") for o in outputs)
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["--patched"]:  # the same checks against the emulator: each must now answer False
+        from tests.emulator import patches
+
+        patches.apply()
+    results = {}
+    for name, check in CANARIES.items():
+        with mock_aws():
+            try:
+                results[name] = bool(check())
+            except Exception as err:  # a canary that cannot run is reported, not hidden
+                results[name] = f"{type(err).__name__}: {err}"
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
