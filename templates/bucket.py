@@ -12,7 +12,7 @@ from awacs.aws import Bool, Condition, Deny, PolicyDocument, Principal, SecureTr
 from troposphere import GetAtt, Ref, Sub, Template, s3
 
 from .settings import Settings
-from .tagging import tags
+from .tagging import optional_tags
 
 
 def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
@@ -50,7 +50,7 @@ def add_source_bucket(template: Template, settings: Settings) -> s3.Bucket:
             OwnershipControls=s3.OwnershipControls(
                 Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
-            **({"Tags": tags(settings)} if settings.tags else {}),
+            **optional_tags(settings),
         )
     )
     template.add_resource(

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from awacs import kms
 from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement
-from troposphere import GetAtt, Sub, Template
+from troposphere import AWSHelperFn, GetAtt, Sub, Template
 from troposphere import kms as kms_resources
 
 from .settings import Settings
-from .tagging import tags
+from .tagging import optional_tags
 
 
-def add_kms_key(template: Template, settings: Settings) -> object | None:
+def add_kms_key(template: Template, settings: Settings) -> AWSHelperFn | str | None:
     """The key ARN MWAA and the execution role use, or None for the AWS-owned key."""
     if not settings.kms_key:
         return None
@@ -62,7 +62,7 @@ def add_kms_key(template: Template, settings: Settings) -> object | None:
                     ),
                 ],
             ),
-            **({"Tags": tags(settings)} if settings.tags else {}),
+            **optional_tags(settings),
         )
     )
     return GetAtt(key, "Arn")

@@ -12,7 +12,7 @@ from troposphere import GetAtt, Ref, Sub, Template, ec2
 
 from .network import Network
 from .settings import Settings
-from .tagging import tags
+from .tagging import optional_tags
 
 # Logical ID prefix -> service name suffix after com.amazonaws.<region>.
 INTERFACE_ENDPOINTS = {
@@ -28,7 +28,9 @@ INTERFACE_ENDPOINTS = {
 }
 
 
-def add_vpc_endpoints(template: Template, settings: Settings, network: Network, security_group: object) -> None:
+def add_vpc_endpoints(
+    template: Template, settings: Settings, network: Network, security_group: ec2.SecurityGroup
+) -> None:
     template.add_resource(
         ec2.VPCEndpoint(
             "S3GatewayEndpoint",
@@ -36,7 +38,7 @@ def add_vpc_endpoints(template: Template, settings: Settings, network: Network, 
             ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
             VpcEndpointType="Gateway",
             RouteTableIds=[Ref(table) for table in network.private_route_tables],
-            **({"Tags": tags(settings)} if settings.tags else {}),
+            **optional_tags(settings),
         )
     )
     for name, service in INTERFACE_ENDPOINTS.items():
@@ -49,6 +51,6 @@ def add_vpc_endpoints(template: Template, settings: Settings, network: Network, 
                 PrivateDnsEnabled=True,
                 SubnetIds=network.private_subnet_ids,
                 SecurityGroupIds=[GetAtt(security_group, "GroupId")],
-                **({"Tags": tags(settings)} if settings.tags else {}),
+                **optional_tags(settings),
             )
         )

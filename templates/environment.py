@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from troposphere import GetAtt, If, NoValue, Ref, Template, mwaa, s3
+from troposphere import AWSHelperFn, GetAtt, If, NoValue, Ref, Template, ec2, mwaa, s3
 
 from .execution_role import ExecutionRole
 from .network import Network
@@ -39,10 +39,10 @@ def add_environment(
     settings: Settings,
     params: Parameters,
     network: Network,
-    security_group: object,
+    security_group: ec2.SecurityGroup,
     bucket: s3.Bucket,
     execution: ExecutionRole,
-    kms_key_arn: object | None = None,
+    kms_key_arn: AWSHelperFn | None = None,
 ) -> mwaa.Environment:
     optional: dict[str, object] = {}
     if kms_key_arn is not None:

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 
 from awacs import airflow, cloudwatch, elasticmapreduce, kms, logs, s3, secretsmanager, sqs, sts
 from awacs.aws import Allow, Condition, Deny, PolicyDocument, Principal, Statement, StringLike
-from troposphere import GetAtt, Ref, Sub, Template, iam
+from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Template, iam
+from troposphere import s3 as s3_resources
 
 from .settings import Settings
-from .tagging import tags
+from .tagging import optional_tags
 
 ACCOUNT_ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
@@ -49,7 +50,7 @@ def _arn(service: str, resource: str) -> Sub:
 KMS_ACTIONS = [kms.Decrypt, kms.DescribeKey, kms.Action("GenerateDataKey*"), kms.Encrypt]
 
 
-def kms_statement(kms_key_arn: object | None) -> Statement:
+def kms_statement(kms_key_arn: AWSHelperFn | str | None) -> Statement:
     if kms_key_arn is None:
         # With the AWS-owned key the queue's key is in MWAA's account: allow any
         # key that is *not* one of ours, and only when SQS uses it for us.
@@ -89,7 +90,7 @@ def secrets_statement(settings: Settings) -> list[Statement]:
 
 
 def execution_policy_statements(
-    settings: Settings, bucket_arn: object, bucket_objects_arn: object, kms_key_arn: object | None
+    settings: Settings, bucket_arn: AWSHelperFn, bucket_objects_arn: AWSHelperFn, kms_key_arn: AWSHelperFn | str | None
 ) -> list[Statement]:
     return [
         Statement(
@@ -175,7 +176,7 @@ def execution_policy_statements(
 
 
 def add_execution_role(
-    template: Template, settings: Settings, bucket: object, kms_key_arn: object | None = None
+    template: Template, settings: Settings, bucket: s3_resources.Bucket, kms_key_arn: AWSHelperFn | str | None = None
 ) -> ExecutionRole:
     role = template.add_resource(
         iam.Role(
@@ -191,7 +192,7 @@ def add_execution_role(
                     )
                 ],
             ),
-            **({"Tags": tags(settings)} if settings.tags else {}),
+            **optional_tags(settings),
         )
     )
     policy = template.add_resource(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, GetAZs, Ref, Select, Template, ec2
+from troposphere import GetAtt, GetAZs, Parameter, Ref, Select, Template, ec2
 
 from .parameters import Parameters
 from .settings import Settings
@@ -25,8 +25,8 @@ AZ_COUNT = 2
 
 @dataclass(frozen=True)
 class Network:
-    vpc_id: object  # a Ref to the VPC or to the VpcId parameter
-    private_subnet_ids: object  # a list of Refs, or a Ref to a List<> parameter
+    vpc_id: Ref  # to the VPC or to the VpcId parameter
+    private_subnet_ids: list[Ref] | Ref  # Refs to the subnets, or to a List<> parameter
     public_subnets: tuple[ec2.Subnet, ...] = ()
     private_subnets: tuple[ec2.Subnet, ...] = ()
     private_route_tables: tuple[ec2.RouteTable, ...] = ()
@@ -132,7 +132,7 @@ def _add_internet_access(
 
 
 def _add_subnet(
-    template: Template, settings: Settings, vpc: ec2.VPC, kind: str, index: int, cidr: object
+    template: Template, settings: Settings, vpc: ec2.VPC, kind: str, index: int, cidr: Parameter
 ) -> ec2.Subnet:
     number = index + 1
     zone = settings.availability_zones[index] if settings.availability_zones else Select(index, GetAZs(""))

@@ -31,13 +31,13 @@ from .settings import (
     Settings,
 )
 
-# Parameter name -> Settings field, in the order MWAA lists its log modules.
+# Parameter name -> (Settings field, what the logs are), in the order MWAA lists its log modules.
 LOG_LEVEL_PARAMETERS = {
-    "DagProcessingLogsLevel": "dag_processing_log_level",
-    "SchedulerLogsLevel": "scheduler_log_level",
-    "TaskLogsLevel": "task_log_level",
-    "WorkerLogsLevel": "worker_log_level",
-    "WebserverLogsLevel": "webserver_log_level",
+    "DagProcessingLogsLevel": ("dag_processing_log_level", "DAG processing"),
+    "SchedulerLogsLevel": ("scheduler_log_level", "scheduler"),
+    "TaskLogsLevel": ("task_log_level", "task"),
+    "WorkerLogsLevel": ("worker_log_level", "worker"),
+    "WebserverLogsLevel": ("webserver_log_level", "web server"),
 }
 
 
@@ -180,12 +180,12 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     log_levels = {
         name.removesuffix("Level"): add(
             name,
-            f"Log level of {name.removesuffix('LogsLevel')} logs",
+            f"Lowest level of the {what} logs sent to CloudWatch",
             getattr(settings, attr),
             logs,
             AllowedValues=list(LOG_LEVELS),
         )
-        for name, attr in LOG_LEVEL_PARAMETERS.items()
+        for name, (attr, what) in LOG_LEVEL_PARAMETERS.items()
     }
 
     versions: dict[str, tuple[Parameter, str]] = {}

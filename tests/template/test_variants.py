@@ -303,3 +303,23 @@ def test_gates_fail_on_a_wildcard_policy_and_an_unversioned_public_bucket(tmp_pa
     assert result.returncode == 1
     assert "CKV_AWS_21" in result.stdout and "CKV_AWS_54" in result.stdout  # versioning, public policy block
     assert "Everything: RESOURCE_STAR" in result.stdout
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "out").glob("*.yaml")), ids=lambda p: p.name)
+def test_each_template_describes_what_it_creates(path):
+    cfn = Cfn(path.read_text())
+    description = cfn.data["Description"]
+    nat_gateways = len(cfn.of_type("AWS::EC2::NatGateway"))
+    assert ("NAT gateway" in description) == (nat_gateways > 0), description
+    assert ("one NAT gateway" in description) == (nat_gateways == 1), description
+    assert ("public and private subnets" in description) == ("PublicSubnet1" in cfn.resources), description
+    assert ("VPC endpoints" in description) == bool(cfn.of_type("AWS::EC2::VPCEndpoint")), description
+    assert ("existing VPC" in description) == ("VPC" not in cfn.resources), description
+
+
+def test_log_level_parameters_say_which_logs(cfn):
+    described = {
+        name: cfn.parameter(name)["Description"] for name in cfn.data["Parameters"] if name.endswith("LogsLevel")
+    }
+    assert described["DagProcessingLogsLevel"] == "Lowest level of the DAG processing logs sent to CloudWatch"
+    assert len(set(described.values())) == 5
