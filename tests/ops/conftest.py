@@ -5,6 +5,7 @@ both on free 127.0.0.1 ports, started and stopped here."""
 from __future__ import annotations
 
 import os
+import pty
 import socket
 import subprocess
 from pathlib import Path
@@ -89,3 +90,24 @@ def deployed(env):
     result = make(env, "deploy")
     assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+def destroy_at_a_terminal(env: dict[str, str], typed: bytes) -> tuple[int, str, str]:
+    """make destroy with a terminal as its standard input, ``typed`` at its prompt."""
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "destroy", f"STACK_NAME={STACK}", "ENV=test"],
+            cwd=ROOT,
+            env=env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(controller, typed)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    return proc.returncode, out, err

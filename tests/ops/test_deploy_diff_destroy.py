@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.ops.conftest import REGION, ROOT, STACK, client, closed_port, error_lines, make
+from tests.ops.conftest import REGION, ROOT, STACK, client, closed_port, destroy_at_a_terminal, error_lines, make
 
 
 def stack(env) -> dict:
@@ -241,35 +241,10 @@ def test_the_existing_vpc_environment_deploys_into_a_given_vpc(env):
     assert len(ec2.describe_vpcs()["Vpcs"]) == 2, "the default VPC and the given one: nothing created"
 
 
-def destroy_answering(env, answer: str):
-    """make destroy at a terminal, typing ``answer`` at its prompt."""
-    import os
-    import pty
-    import subprocess
-
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            ["make", "--no-print-directory", "destroy", f"STACK_NAME={STACK}", "ENV=test"],
-            cwd=ROOT,
-            env=env,
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.write(controller, answer.encode() + b"\n")
-        out, err = proc.communicate(timeout=120)
-    finally:
-        os.close(controller)
-        os.close(terminal)
-    return proc.returncode, out, err
-
-
 def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, deployed):
-    code, out, err = destroy_answering(env, "yes")
+    code, out, err = destroy_at_a_terminal(env, b"yes\n")
     assert code != 0 and "Type the stack name" in out and "not confirmed; nothing deleted" in err
     assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
-    code, out, err = destroy_answering(env, STACK)
+    code, out, err = destroy_at_a_terminal(env, STACK.encode() + b"\n")
     assert code == 0, err
     assert "Stack mwaa-test deleted." in out

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import socket
 import subprocess
 import threading
@@ -16,7 +15,7 @@ import time
 import pytest
 
 from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import ROOT, STACK, client, error_lines, make
+from tests.ops.conftest import ROOT, STACK, client, destroy_at_a_terminal, error_lines, make
 
 INJECTIONS = [
     "x;touch {marker}",
@@ -226,23 +225,8 @@ def test_a_dag_id_is_checked_before_it_reaches_a_url(env, deployed, mwaa):
 
 
 def test_end_of_input_at_the_destroy_prompt_deletes_nothing(env, deployed):
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            ["make", "--no-print-directory", "destroy", f"STACK_NAME={STACK}", "ENV=test"],
-            cwd=ROOT,
-            env=env,
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.write(controller, b"\x04")  # Ctrl-D
-        _, err = proc.communicate(timeout=120)
-    finally:
-        os.close(controller)
-        os.close(terminal)
-    assert proc.returncode != 0 and "Traceback" not in err
+    code, _, err = destroy_at_a_terminal(env, b"\x04")  # Ctrl-D
+    assert code != 0 and "Traceback" not in err
     assert "mwaa-stack: error: no answer; nothing deleted" in err
     assert STACK in stacks(env)
 
