@@ -17,162 +17,25 @@ Safety rules (README, "make sync"):
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import stat
-import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
 from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of
-
-SKIPPED_FOLDERS = frozenset({"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints"})
-SKIPPED_FILES = frozenset({".DS_Store", "Thumbs.db"})
-SKIPPED_SUFFIXES = (".pyc", ".pyo")
-DIGEST_KEY = "sha256"  # user metadata: x-amz-meta-sha256
-DAG_SUFFIXES = (".py", ".zip")
-
-
-def local_files(folder: Path, label: str) -> dict[str, Path]:
-    """Relative POSIX path -> file, for every file of ``folder`` a sync may upload."""
-    root = Path(os.path.realpath(folder))
-    found: dict[str, Path] = {}
-    refused: list[str] = []
-    for directory, folders, files in os.walk(root, followlinks=False):
-        here = Path(directory)
-        for name in list(folders):
-            path = here / name
-            if name in SKIPPED_FOLDERS:
-                folders.remove(name)
-            elif path.is_symlink():
-                folders.remove(name)  # a link to a folder is never followed: no cycles, no copies
-                if not _inside(path, root):
-                    refused.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
-                else:
-                    print(f"skipped: {label}/{path.relative_to(root).as_posix()} (a link to a folder; not followed)")
-        for name in files:
-            path = here / name
-            if name in SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES):
-                continue
-            relative = path.relative_to(root).as_posix()
-            if path.is_symlink() and (not _inside(path, root) or not path.exists()):
-                refused.append(f"{relative} -> {os.readlink(path)}")
-            elif not stat.S_ISREG(path.stat().st_mode):
-                refused.append(f"{relative} (not a regular file)")
-            else:
-                found[relative] = path
-    if refused:
-        raise UsageError(
-            f"{label}: refusing links that leave {folder} or point nowhere, and special files: "
-            + "; ".join(sorted(refused))
-        )
-    return dict(sorted(found.items()))
-
-
-def _inside(path: Path, root: Path) -> bool:
-    real = os.path.realpath(path)
-    return real == str(root) or real.startswith(str(root) + os.sep)
-
-
-def zip_folder(folder: Path) -> bytes:
-    """plugins.zip with fixed timestamps and modes: the same files give the same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for relative, path in local_files(folder, "PLUGINS").items():
-            info = zipfile.ZipInfo(relative, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
-
-
-def digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-# --- the plan: pure -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileState:
-    """One optional file after its upload: the newest object and the one the environment uses."""
-
-    file: S3File
-    key: str
-    latest_version: str
-    latest_digest: str | None
-    in_use_version: str | None = None
-    in_use_digest: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        if self.in_use_version is None:
-            return True
-        if self.in_use_version == self.latest_version:
-            return False
-        return self.latest_digest is None or self.latest_digest != self.in_use_digest
-
-
-def target_key(file: S3File, managed: Mapping[str, str], environment: Mapping[str, Any], dag_path: str) -> str:
-    """Where ``file`` goes: the key the template names, else the one the environment already
-    uses, else the default (requirements beside the DAGs)."""
-    if file.name in managed:
-        return managed[file.name]
-    current = environment.get(file.path_property)
-    if current:
-        return str(current)
-    return f"{dag_path}/requirements.txt" if file is REQUIREMENTS else file.default_key
-
-
-def plan_bumps(states: Iterable[FileState], managed: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Which object versions change: (stack parameter -> version, MWAA property -> value).
-
-    A file the template names is bumped through its stack parameter, so CloudFormation stays
-    the source of truth; any other file through the MWAA API (drift detection reports it).
-    """
-    through_stack: dict[str, str] = {}
-    through_api: dict[str, str] = {}
-    for state in states:
-        if not state.changed:
-            continue
-        if state.file.name in managed:
-            through_stack[state.file.version_parameter] = state.latest_version
-        else:
-            through_api[state.file.path_property] = state.key
-            through_api[state.file.version_property] = state.latest_version
-    return through_stack, through_api
-
-
-def stale_keys(remote: Iterable[str], uploaded: Iterable[str], protected: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(keys to delete, keys kept because the environment reads them)."""
-    gone = sorted(set(remote) - set(uploaded))
-    keep = set(protected)
-    return [k for k in gone if k not in keep], [k for k in gone if k in keep]
-
-
-def managed_paths(template: Mapping[str, Any], parameters: Iterable[str]) -> dict[str, str]:
-    """Files the deployed template names itself (it has their version parameter): name -> key."""
-    declared = set(parameters)
-    environment = next(
-        (
-            r.get("Properties", {})
-            for r in template.get("Resources", {}).values()
-            if r.get("Type") == "AWS::MWAA::Environment"
-        ),
-        {},
-    )
-    paths = {}
-    for file in S3_FILES:
-        path = environment.get(file.path_property)
-        if file.version_parameter in declared and path is not None:
-            # If(Has<Name>Version, "key", NoValue) or a plain key
-            paths[file.name] = path["Fn::If"][1] if isinstance(path, dict) and "Fn::If" in path else path
-    return paths
-
+from .sync_plan import (
+    DAG_SUFFIXES,
+    DIGEST_KEY,
+    FileState,
+    digest,
+    local_files,
+    managed_paths,
+    plan_bumps,
+    stale_keys,
+    target_key,
+    zip_folder,
+)
 
 # --- the sync -------------------------------------------------------------------------------
 

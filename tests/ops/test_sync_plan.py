@@ -9,7 +9,7 @@ import pytest
 from cfn_flip import load_yaml
 
 from ops.aws import UsageError
-from ops.sync import FileState, local_files, managed_paths, plan_bumps, stale_keys, target_key, zip_folder
+from ops.sync_plan import FileState, local_files, managed_paths, plan_bumps, stale_keys, target_key, zip_folder
 from templates.s3_files import PLUGINS, REQUIREMENTS, STARTUP_SCRIPT
 from tests.ops.conftest import ROOT
 
