@@ -81,7 +81,7 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
                 wanted[f"mwaa-{path.stem}.yaml"] = from_mapping(read_toml(path))
             except SettingsError as err:
                 raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
-    files = dict(zip(wanted, render_all(list(wanted.values())), strict=False))
+    files = dict(zip(wanted, render_all(list(wanted.values())), strict=True))
     for name, text in files.items():
         size = len(text.encode())
         if size > MAX_TEMPLATE_BYTES:

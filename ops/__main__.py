@@ -151,8 +151,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "airflow":
         action = partial(airflow.run_cli, stack=name, command=args.cmd)
     elif args.action == "trigger":
-        airflow.parse_conf(args.conf)
-        action = partial(airflow.trigger, stack=name, dag=airflow.check_dag_id(args.dag), conf_text=args.conf)
+        action = partial(
+            airflow.trigger, stack=name, dag=airflow.check_dag_id(args.dag), conf=airflow.parse_conf(args.conf)
+        )
     else:
         action = partial(stack.destroy, stack=name, confirmed=flag("YES", args.yes))
     return action(Aws(region, profile, timeouts)) or 0

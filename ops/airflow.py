@@ -101,9 +101,8 @@ def check_dag_id(dag: str) -> str:
     return dag
 
 
-def trigger(aws: Aws, stack: str, dag: str, conf_text: str) -> int:
-    check_dag_id(dag)
-    conf = parse_conf(conf_text)
+def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any]) -> int:
+    """Start a run of ``dag`` (checked by ``check_dag_id``) with ``conf`` (from ``parse_conf``)."""
     environment = environment_of(aws, stack)
     if airflow_major(environment) >= 3:
         return _trigger_rest(aws, environment["Name"], dag, conf)

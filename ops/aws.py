@@ -78,8 +78,9 @@ class Aws:
             self._clients[service] = self.session.client(service, config=self.config)
         return self._clients[service]
 
-    def cli(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
-        """The AWS CLI (v1, from this venv), with the same region, profile and bounds."""
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The AWS CLI (v1, from this venv), with the same region, profile and bounds; its
+        output goes to the terminal, its errors are kept for the one-line message."""
         command = [
             sys.executable,
             "-m",
@@ -101,7 +102,6 @@ class Aws:
                 text=True,
                 env=environment,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if capture else None,
                 stderr=subprocess.PIPE,
                 timeout=self.timeouts.total,
             )

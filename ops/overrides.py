@@ -21,11 +21,8 @@ from .aws import UsageError
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9]{1,255}")
 INTEGER = re.compile(r"[+-]?[0-9]+")
-AWS_ID_TYPES = {
-    "AWS::EC2::VPC::Id": re.compile(r"vpc-[0-9a-f]{8,17}"),
-    "AWS::EC2::Subnet::Id": re.compile(r"subnet-[0-9a-f]{8,17}"),
-    "AWS::EC2::SecurityGroup::Id": re.compile(r"sg-[0-9a-f]{8,17}"),
-}
+# AWS-specific parameter type -> the prefix of its IDs (vpc-0a1b2c3d...).
+AWS_ID_PREFIXES = {"AWS::EC2::VPC::Id": "vpc", "AWS::EC2::Subnet::Id": "subnet", "AWS::EC2::SecurityGroup::Id": "sg"}
 
 
 def read_template(path: Path) -> dict[str, Any]:
@@ -89,14 +86,14 @@ def violation(name: str, spec: dict, value: str) -> str | None:
         return "must be one of " + ", ".join(allowed)
     if kind == "Number":
         return _number_violation(spec, value)
-    if kind.startswith("List<") and kind[5:-1] in AWS_ID_TYPES:
+    if kind.startswith("List<") and kind[5:-1] in AWS_ID_PREFIXES:
+        item_kind = kind[5:-1]
         items = value.split(",") if value else []
-        bad = [item for item in items if not AWS_ID_TYPES[kind[5:-1]].fullmatch(item)]
-        if bad or not items:
-            return f"must be a comma-separated list of {kind[5:-1]} values such as {_example(kind[5:-1])}"
+        if not items or not all(_is_id(item_kind, item) for item in items):
+            return f"must be a comma-separated list of {item_kind} values such as {AWS_ID_PREFIXES[item_kind]}-0a1b2c3d"
         return None
-    if kind in AWS_ID_TYPES and not AWS_ID_TYPES[kind].fullmatch(value):
-        return f"must be a {kind} such as {_example(kind)}"
+    if kind in AWS_ID_PREFIXES and not _is_id(kind, value):
+        return f"must be a {kind} such as {AWS_ID_PREFIXES[kind]}-0a1b2c3d"
     if name.upper().endswith("CIDR"):
         problem = _cidr_violation(value)
         if problem:
@@ -130,9 +127,5 @@ def _cidr_violation(value: str) -> str | None:
     return None
 
 
-def _example(kind: str) -> str:
-    return {
-        "AWS::EC2::VPC::Id": "vpc-0a1b2c3d",
-        "AWS::EC2::Subnet::Id": "subnet-0a1b2c3d",
-        "AWS::EC2::SecurityGroup::Id": "sg-0a1b2c3d",
-    }[kind]
+def _is_id(kind: str, value: str) -> bool:
+    return re.fullmatch(rf"{AWS_ID_PREFIXES[kind]}-[0-9a-f]{{8,17}}", value) is not None

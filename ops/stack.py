@@ -10,7 +10,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of, stack_of, table
+from .aws import (
+    CAPABILITIES,
+    Aws,
+    OpsError,
+    UsageError,
+    merge_parameters,
+    outputs_of,
+    stack_of,
+    table,
+    why_no_outputs,
+)
 from .overrides import parse_overrides, read_template
 
 PREVIEW_PREFIX = "mwaa-stack-preview-"
@@ -78,17 +88,12 @@ def print_outputs(aws: Aws, stack: str, heading: str | None = None) -> None:
     outputs = outputs_of(aws, stack)
     if not outputs:
         raise OpsError(
-            f"stack {stack} is {outputs.stack['StackStatus']} and has no outputs: " + _why(outputs.stack["StackStatus"])
+            f"stack {stack} is {outputs.stack['StackStatus']} and has no outputs: "
+            + why_no_outputs(outputs.stack["StackStatus"])
         )
     if heading:
         print(heading)
     print(table(sorted(outputs.items()), ("Output", "Value")))
-
-
-def _why(status: str) -> str:
-    from .aws import why_no_outputs
-
-    return why_no_outputs(status)
 
 
 def print_failure_events(aws: Aws, name: str) -> str | None:

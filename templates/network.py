@@ -56,7 +56,7 @@ def add_network(template: Template, settings: Settings, params: Parameters) -> N
         )
         for n in range(1, AZ_COUNT + 1)
     )
-    for subnet, routes in zip(private, route_tables, strict=False):
+    for subnet, routes in zip(private, route_tables, strict=True):
         _associate(template, subnet, routes)
 
     public: tuple[ec2.Subnet, ...] = ()
