@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
@@ -40,6 +40,12 @@ from .sync_plan import (
 # --- the sync -------------------------------------------------------------------------------
 
 
+class Put(NamedTuple):
+    changed: bool
+    version: str
+    digest: str
+
+
 class Bucket:
     """Objects of one bucket, compared by the SHA-256 each upload records."""
 
@@ -58,14 +64,16 @@ class Bucket:
                 return None
             raise
 
-    def put_if_changed(self, key: str, content: bytes) -> bool:
+    def put_if_changed(self, key: str, content: bytes) -> Put:
+        """Upload ``content`` unless the newest object already holds it; either way, the
+        newest object then holds it, as version ``Put.version``."""
         current = self.head(key)
         sha = digest(content)
         if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
-            return False
-        self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
+            return Put(False, current.get("VersionId", ""), sha)
+        answer = self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
         print(f"upload: {key} -> s3://{self.name}/{key}")
-        return True
+        return Put(True, answer.get("VersionId", ""), sha)
 
     def keys(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
@@ -105,7 +113,7 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
 
     uploaded = {f"{dag_path}/{relative}" for relative in files}
     changed = sum(
-        bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()) for relative, path in files.items()
+        bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()).changed for relative, path in files.items()
     )
     print(
         f"Synced {dags}/ to s3://{bucket.name}/{dag_path}/: {changed} of {len(files)} file(s) uploaded"
@@ -122,8 +130,7 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
         if content is None:
             continue
         key = target_key(file, managed, environment, dag_path)
-        bucket.put_if_changed(key, content)
-        states.append(_state(bucket, file, key, environment))
+        states.append(_state(bucket, file, key, bucket.put_if_changed(key, content), environment))
 
     if delete:
         protected = [str(environment[f.path_property]) for f in S3_FILES if environment.get(f.path_property)]
@@ -137,17 +144,15 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
     point_environment_at(aws, outputs.stack, name, states, managed)
 
 
-def _state(bucket: Bucket, file: S3File, key: str, environment: Mapping[str, Any]) -> FileState:
-    latest = bucket.head(key) or {}
+def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Mapping[str, Any]) -> FileState:
+    """``latest`` and the version the environment uses, if it uses one of ``key`` that still exists.
+    An object without our digest (uploaded by something else) counts as different content."""
     in_use_version = environment.get(file.version_property) if environment.get(file.path_property) == key else None
     in_use = bucket.head(key, in_use_version) if in_use_version else None
+    if in_use is None:
+        return FileState(file, key, latest.version, latest.digest)
     return FileState(
-        file,
-        key,
-        latest.get("VersionId", ""),
-        latest.get("Metadata", {}).get(DIGEST_KEY) or latest.get("ETag"),
-        in_use_version if in_use is not None else None,
-        (in_use or {}).get("Metadata", {}).get(DIGEST_KEY) or (in_use or {}).get("ETag"),
+        file, key, latest.version, latest.digest, in_use_version, in_use.get("Metadata", {}).get(DIGEST_KEY)
     )
 
 

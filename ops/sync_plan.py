@@ -92,9 +92,9 @@ class FileState:
     file: S3File
     key: str
     latest_version: str
-    latest_digest: str | None
+    latest_digest: str
     in_use_version: str | None = None
-    in_use_digest: str | None = None
+    in_use_digest: str | None = None  # None: the object in use carries no digest
 
     @property
     def changed(self) -> bool:
@@ -102,7 +102,7 @@ class FileState:
             return True
         if self.in_use_version == self.latest_version:
             return False
-        return self.latest_digest is None or self.latest_digest != self.in_use_digest
+        return self.latest_digest != self.in_use_digest
 
 
 def target_key(file: S3File, managed: Mapping[str, str], environment: Mapping[str, Any], dag_path: str) -> str:

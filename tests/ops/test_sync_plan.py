@@ -53,7 +53,7 @@ def test_changed_files_bump_through_the_stack_when_managed_else_through_the_api(
 def test_same_content_under_a_new_version_restarts_nothing():
     same = [state(REQUIREMENTS, "v3", "abc", "v1", "abc"), state(PLUGINS, "v1", "abc", "v1", "abc")]
     assert plan_bumps(same, {}) == ({}, {})
-    unknown_digest = state(PLUGINS, "v3", None, "v1", "abc")
+    unknown_digest = state(PLUGINS, "v3", "abc", "v1", None)  # the object in use carries no digest
     assert plan_bumps([unknown_digest], {})[1]["PluginsS3ObjectVersion"] == "v3"
 
 
