@@ -8,7 +8,6 @@ import pytest
 from tests.emulator import Emulator, airflow_home
 
 REGION = "eu-west-1"
-DAGS = airflow_home.DAGS
 # Airflow reads its configuration when first imported: set everything first.
 _HOME = airflow_home.configure(REGION)
 
@@ -33,17 +32,9 @@ def emr(emulator, monkeypatch):
     return airflow_home.emr_client(emulator.moto_url, REGION)
 
 
-def new_cluster(emr) -> str:
-    return airflow_home.new_cluster(emr)
-
-
-def dagbag():
-    return airflow_home.dagbag(DAGS)
-
-
 @pytest.fixture(scope="session")
 def dag():
-    bag = dagbag()
+    bag = airflow_home.dagbag()
     assert bag.import_errors == {}
     return bag.dags["emr_steps"]
 

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from tests.emulator import script_steps
-from tests.workflow.conftest import DAGS, dagbag, new_cluster, run
+from tests.emulator.airflow_home import DAGS, dagbag, new_cluster
+from tests.workflow.conftest import run
 
 GROUPS = ("app1", "app2")
 ATTEMPTS = 3  # one try plus the groups' two retries
