@@ -23,7 +23,7 @@ from typing import NoReturn
 
 from . import airflow, stack, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
-from .overrides import split_params
+from .overrides import prepare
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
@@ -130,11 +130,12 @@ def run(args: argparse.Namespace) -> int:
     action: Callable[[Aws], int | None]
     if args.action in ("deploy", "diff"):
         template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
-        params = split_params(args.params)
-        if args.action == "diff":
+        deployment = prepare(template, args.params, name, env)
+        if args.action == "deploy":
+            action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
+        else:
             stack.template_diff(args.base.strip(), Path("out").absolute())
-        act = stack.deploy if args.action == "deploy" else stack.preview
-        action = partial(act, stack=name, env=env, template=template, params=params)
+            action = partial(stack.preview, stack=name, deployment=deployment)
     elif args.action == "sync":
         action = partial(
             sync.sync,

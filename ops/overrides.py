@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,29 @@ INTEGER = re.compile(r"[+-]?[0-9]+")
 AWS_ID_PREFIXES = {"AWS::EC2::VPC::Id": "vpc", "AWS::EC2::Subnet::Id": "subnet", "AWS::EC2::SecurityGroup::Id": "sg"}
 
 
-def read_template(path: Path) -> dict[str, Any]:
-    """A CloudFormation template from a YAML or JSON file, or one line saying why it is not one."""
+@dataclass(frozen=True)
+class Deployment:
+    """A checked template and the parameter values a deploy or preview sends with it."""
+
+    path: Path
+    text: str
+    body: dict[str, Any]
+    values: dict[str, str]
+
+
+def prepare(path: Path, params: str, stack: str, env: str) -> Deployment:
+    """Read ``path`` and check ``params`` against it; ``EnvironmentName`` defaults to the stack's
+    name and ``AppEnv`` to the environment label, so two stacks never collide."""
+    text, body = read_template(path)
+    values = parse_overrides(
+        body.get("Parameters", {}), split_params(params), {"EnvironmentName": stack, "AppEnv": env}, path.name
+    )
+    return Deployment(path, text, body, values)
+
+
+def read_template(path: Path) -> tuple[str, dict[str, Any]]:
+    """A CloudFormation template from a YAML or JSON file (its text and its data), or one line
+    saying why it is not one."""
     from cfn_flip import load_yaml
 
     if not path.exists():
@@ -42,7 +64,7 @@ def read_template(path: Path) -> dict[str, Any]:
         raise UsageError(f"TEMPLATE: {path} is not YAML or JSON: {str(err).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise UsageError(f"TEMPLATE: {path} is not a CloudFormation template (no Resources)")
-    return data
+    return text, data
 
 
 def split_params(text: str) -> list[str]:

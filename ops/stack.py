@@ -21,20 +21,15 @@ from .aws import (
     table,
     why_no_outputs,
 )
-from .overrides import parse_overrides, read_template
+from .overrides import Deployment
 
 PREVIEW_PREFIX = "mwaa-stack-preview-"
 GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
 EMPTY_CHANGE_SET = ("didn't contain changes", "No updates are to be performed")
 
 
-def deploy(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -> None:
-    """Create or update ``stack`` from ``template``; ``EnvironmentName`` is the stack's name,
-    ``AppEnv`` the environment label, unless ``params`` says otherwise."""
-    body = read_template(template)
-    values = parse_overrides(
-        body.get("Parameters", {}), params, {"EnvironmentName": stack, "AppEnv": env}, template.name
-    )
+def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
+    """Create or update ``stack`` from the checked ``deployment``, tagged with ``env``."""
     current = stack_of(aws, stack)
     if current is not None:
         _ready_for_deploy(aws, current)
@@ -42,7 +37,7 @@ def deploy(aws: Aws, stack: str, env: str, template: Path, params: list[str]) ->
         "cloudformation",
         "deploy",
         "--template-file",
-        str(template),
+        str(deployment.path),
         "--stack-name",
         stack,
         "--capabilities",
@@ -52,7 +47,7 @@ def deploy(aws: Aws, stack: str, env: str, template: Path, params: list[str]) ->
         "project=mwaa-stack",
         f"env={env}",
         "--parameter-overrides",
-        *(f"{k}={v}" for k, v in values.items()),
+        *(f"{k}={v}" for k, v in deployment.values.items()),
     )
     if result.returncode != 0:
         failure = print_failure_events(aws, stack)
@@ -139,14 +134,11 @@ def template_diff(base: str, folder: Path) -> None:
         subprocess.run([*git, "diff", *extra, "--end-of-options", base, "--", str(folder)], timeout=60, check=False)
 
 
-def preview(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -> None:
+def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
     """List what `make deploy` would change through a change set that is always deleted, never executed."""
-    body = read_template(template)
-    declared = body.get("Parameters", {})
-    given = parse_overrides(declared, params, {"EnvironmentName": stack, "AppEnv": env}, template.name)
     current = stack_of(aws, stack)
     if current is None:
-        resources = body["Resources"]
+        resources = deployment.body["Resources"]
         print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")
         print(table(sorted(("Add", k, v["Type"]) for k, v in resources.items()), ("Action", "Resource", "Type")))
         return
@@ -158,14 +150,14 @@ def preview(aws: Aws, stack: str, env: str, template: Path, params: list[str]) -
         StackName=stack,
         ChangeSetName=name,
         ChangeSetType="UPDATE",
-        TemplateBody=template.read_text(encoding="utf-8"),
-        Parameters=merge_parameters(declared, given, previous),
+        TemplateBody=deployment.text,
+        Parameters=merge_parameters(deployment.body.get("Parameters", {}), deployment.values, previous),
         Capabilities=CAPABILITIES,
     )
     try:
         change_set = _wait_for_change_set(aws, stack, name)
         if change_set is None:
-            print(f"No changes: stack {stack} already matches {template} and these parameters.")
+            print(f"No changes: stack {stack} already matches {deployment.path} and these parameters.")
             return
         rows = [
             (

@@ -322,3 +322,22 @@ def test_exit_status_is_2_for_bad_input_and_1_for_aws(env, silent_endpoint):
     env.update(AWS_ENDPOINT_URL=silent_endpoint, MWAA_STACK_READ_TIMEOUT="1", MWAA_STACK_CONNECT_TIMEOUT="1")
     silent = subprocess.run(command, env=env, **run)
     assert silent.returncode == 1 and silent_endpoint in silent.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "variables", "message"),
+    [
+        ("deploy", {"PARAMS": "MaxWorkers=1.5"}, "must be a whole number"),
+        ("diff", {"TEMPLATE": "/nonexistent/t.yaml"}, "does not exist"),
+        ("trigger", {"CONF": "[1]"}, "CONF must be a JSON object"),
+        ("sync", {"DELETE": "nope"}, "a flag is 1, true or yes"),
+    ],
+)
+def test_input_is_checked_before_aws_is_even_configured(tmp_path, target, variables, message):
+    """A user without any AWS configuration hears about the input first, not about AWS."""
+    from tests.ops.conftest import base_env
+
+    result = make(base_env(tmp_path), target, **variables)
+    assert result.returncode != 0
+    [line] = error_lines(result)
+    assert message in line, line
