@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import json
+from troposphere import AWSHelperFn, GetAtt, If, Join, NoValue, Ref, Split, Template, ec2, logs, mwaa
 
-from troposphere import AWSHelperFn, GetAtt, If, NoValue, Ref, Template, ec2, mwaa, s3
-
+from .bucket import SourceBucket
 from .execution_role import ExecutionRole
+from .logs import LOG_MODULES
 from .network import Network
 from .parameters import Parameters
 from .s3_files import S3_FILES
-from .settings import SECRETS_BACKEND, Settings
+from .settings import Settings, template_options
 from .tagging import tag_map
-
-DAG_S3_PATH = "dags"
 
 
 def configuration_options(settings: Settings, params: Parameters) -> dict[str, object]:
-    options: dict[str, object] = {
-        # Lets `dags trigger --conf` / the REST API override DAG params such as the EMR cluster id.
-        "core.dag_run_conf_overrides_params": "true",
-        "app.env": Ref(params.app_env),
-    }
-    if settings.secrets_backend:
-        options["secrets.backend"] = SECRETS_BACKEND
-        options["secrets.backend_kwargs"] = json.dumps(
-            {
-                "connections_prefix": settings.secrets_connections_prefix,
-                "variables_prefix": settings.secrets_variables_prefix,
-            },
-            sort_keys=True,
-        )
+    """The template's own options and the team's.  The template's: core.dag_run_conf_overrides_params
+    lets `dags trigger --conf` / the REST API override DAG params such as the EMR cluster id; app.env
+    comes from the AppEnv parameter; the secrets backend when asked.  The settings refuse a team
+    option that contradicts one of these."""
+    options: dict[str, object] = {**template_options(settings), **dict(settings.airflow_configuration_options)}
+    options["app.env"] = Ref(params.app_env)
     return options
 
 
@@ -40,9 +30,10 @@ def add_environment(
     params: Parameters,
     network: Network,
     security_group: ec2.SecurityGroup,
-    bucket: s3.Bucket,
+    bucket: SourceBucket,
     execution: ExecutionRole,
-    kms_key_arn: AWSHelperFn | None = None,
+    kms_key_arn: AWSHelperFn | str | None = None,
+    log_groups: tuple[logs.LogGroup, ...] = (),
 ) -> mwaa.Environment:
     optional: dict[str, object] = {}
     if kms_key_arn is not None:
@@ -60,33 +51,55 @@ def add_environment(
         optional["WeeklyMaintenanceWindowStart"] = settings.weekly_maintenance_window_start
     if settings.tags:
         optional["Tags"] = tag_map(settings)
+    if settings.worker_replacement_strategy:
+        optional["WorkerReplacementStrategy"] = settings.worker_replacement_strategy
+    # Only when it differs from MWAA's default: EndpointManagement replaces the environment
+    # when it changes, and adding SERVICE to a stack without it would count as a change.
+    if settings.endpoint_management != "SERVICE":
+        optional["EndpointManagement"] = settings.endpoint_management
+    # MWAA checks the role's permissions on the bucket while creating the environment;
+    # the policy is a separate resource, so wait for it.  Pre-created log groups must
+    # exist before MWAA creates its own.
+    depends_on = [r.title for r in (execution.policy, *log_groups) if r is not None]
+    if depends_on:
+        optional["DependsOn"] = depends_on if len(depends_on) > 1 else depends_on[0]
     return template.add_resource(
         mwaa.Environment(
             "MwaaEnvironment",
-            # MWAA checks the role's permissions on the bucket while creating the
-            # environment; the policy is a separate resource, so wait for it.
-            DependsOn=execution.policy.title,
             Name=Ref(params.environment_name),
             AirflowVersion=Ref(params.airflow_version),
             EnvironmentClass=Ref(params.environment_class),
             MinWorkers=Ref(params.min_workers),
             MaxWorkers=Ref(params.max_workers),
             Schedulers=Ref(params.schedulers),
-            ExecutionRoleArn=GetAtt(execution.role, "Arn"),
-            SourceBucketArn=GetAtt(bucket, "Arn"),
-            DagS3Path=DAG_S3_PATH,
+            MinWebservers=Ref(params.min_webservers),
+            MaxWebservers=Ref(params.max_webservers),
+            ExecutionRoleArn=execution.arn,
+            SourceBucketArn=bucket.arn,
+            DagS3Path=settings.dag_s3_path,
             NetworkConfiguration=mwaa.NetworkConfiguration(
-                SecurityGroupIds=[GetAtt(security_group, "GroupId")],
+                SecurityGroupIds=_security_groups(security_group, params),
                 SubnetIds=network.private_subnet_ids,
             ),
             WebserverAccessMode=Ref(params.webserver_access_mode),
             LoggingConfiguration=mwaa.LoggingConfiguration(
                 **{
-                    module: mwaa.ModuleLoggingConfiguration(Enabled=True, LogLevel=Ref(level))
-                    for module, level in params.log_levels.items()
+                    module.configuration: mwaa.ModuleLoggingConfiguration(
+                        Enabled=module.setting not in settings.disabled_log_types,
+                        LogLevel=Ref(params.log_levels[module.configuration]),
+                    )
+                    for module in LOG_MODULES
                 }
             ),
             AirflowConfigurationOptions=configuration_options(settings, params),
             **optional,
         )
     )
+
+
+def _security_groups(security_group: ec2.SecurityGroup, params: Parameters) -> object:
+    own = GetAtt(security_group, "GroupId")
+    if params.extra_security_group_ids is None:
+        return [own]
+    # Fn::Split of a joined list: the only way to prepend to a List<> parameter.
+    return Split(",", Join(",", [own, Join(",", Ref(params.extra_security_group_ids))]))

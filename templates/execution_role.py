@@ -20,17 +20,38 @@ Differences from the quick start's policy, on purpose:
 - With a customer managed key the KMS statement names that key (no
   NotResource), used through SQS and S3 only; with the Secrets Manager backend
   the role reads secrets under the two configured prefixes and nothing else.
+- The trust policy names this account and this environment (``aws:SourceAccount``,
+  ``aws:SourceArn``), as the user guide's "Cross-service confused deputy
+  prevention" page recommends for the execution role.
+
+Extension points: ``extra_policy_statements`` (checked in ``extra_statements.py``)
+join the managed policy; ``managed_policy_arns`` and ``permissions_boundary_arn``
+go on the role.  With ``execution_role_arn`` nothing here is created: the team's
+role must allow what :func:`execution_policy_statements` lists (README).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import awacs.aws
 from awacs import airflow, cloudwatch, elasticmapreduce, kms, logs, s3, secretsmanager, sqs, sts
-from awacs.aws import Allow, Condition, Deny, PolicyDocument, Principal, Statement, StringLike
+from awacs.aws import (
+    Action,
+    Allow,
+    ArnLike,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
+)
 from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Template, iam
-from troposphere import s3 as s3_resources
 
+from .bucket import SourceBucket
+from .extra_statements import VARIABLE, ExtraStatement
 from .settings import Settings
 from .tagging import optional_tags
 
@@ -39,8 +60,9 @@ ACCOUNT_ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
 @dataclass(frozen=True)
 class ExecutionRole:
-    role: iam.Role
-    policy: iam.ManagedPolicy
+    arn: AWSHelperFn | str
+    role: iam.Role | None = None  # None: the team's own role (execution_role_arn)
+    policy: iam.ManagedPolicy | None = None
 
 
 def _arn(service: str, resource: str) -> Sub:
@@ -172,26 +194,68 @@ def execution_policy_statements(
             Resource=[_arn("elasticmapreduce", "cluster/*")],
         ),
         *secrets_statement(settings),
+        *(extra_statement(s) for s in settings.extra_policy_statements),
     ]
 
 
+def _substituted(text: str) -> Sub | str:
+    return Sub(text) if VARIABLE.search(text) else text
+
+
+def extra_statement(extra: ExtraStatement) -> Statement:
+    optional: dict[str, object] = {}
+    if extra.conditions:
+        optional["Condition"] = Condition(
+            [
+                getattr(awacs.aws, operator.replace(":", ""))(key, [_substituted(v) for v in values])
+                for operator, tests in sorted(extra.conditions.items())
+                for key, values in sorted(tests.items())
+            ]
+        )
+    return Statement(
+        Sid=extra.sid,
+        Effect=Allow if extra.effect == "Allow" else Deny,
+        Action=[Action(*action.split(":", 1)) for action in extra.actions],
+        Resource=[_substituted(r) for r in extra.resources],
+        **optional,
+    )
+
+
+def trust_policy() -> PolicyDocument:
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", ["airflow-env.amazonaws.com", "airflow.amazonaws.com"]),
+                Action=[sts.AssumeRole],
+                Condition=Condition(
+                    [
+                        ArnLike("aws:SourceArn", _arn("airflow", "environment/${EnvironmentName}")),
+                        StringEquals("aws:SourceAccount", Ref("AWS::AccountId")),
+                    ]
+                ),
+            )
+        ],
+    )
+
+
 def add_execution_role(
-    template: Template, settings: Settings, bucket: s3_resources.Bucket, kms_key_arn: AWSHelperFn | str | None = None
+    template: Template, settings: Settings, bucket: SourceBucket, kms_key_arn: AWSHelperFn | str | None = None
 ) -> ExecutionRole:
+    if settings.execution_role_arn:
+        return ExecutionRole(arn=settings.execution_role_arn)
+    optional: dict[str, object] = {}
+    if settings.managed_policy_arns:
+        optional["ManagedPolicyArns"] = list(settings.managed_policy_arns)
+    if settings.permissions_boundary_arn:
+        optional["PermissionsBoundary"] = settings.permissions_boundary_arn
     role = template.add_resource(
         iam.Role(
             "MwaaExecutionRole",
             Path="/service-role/",
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", ["airflow-env.amazonaws.com", "airflow.amazonaws.com"]),
-                        Action=[sts.AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=trust_policy(),
+            **optional,
             **optional_tags(settings),
         )
     )
@@ -202,10 +266,8 @@ def add_execution_role(
             Roles=[Ref(role)],
             PolicyDocument=PolicyDocument(
                 Version="2012-10-17",
-                Statement=execution_policy_statements(
-                    settings, GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*"), kms_key_arn
-                ),
+                Statement=execution_policy_statements(settings, bucket.arn, bucket.objects_arn, kms_key_arn),
             ),
         )
     )
-    return ExecutionRole(role=role, policy=policy)
+    return ExecutionRole(arn=GetAtt(role, "Arn"), role=role, policy=policy)

@@ -30,6 +30,7 @@ class Network:
     public_subnets: tuple[ec2.Subnet, ...] = ()
     private_subnets: tuple[ec2.Subnet, ...] = ()
     private_route_tables: tuple[ec2.RouteTable, ...] = ()
+    nat_addresses: tuple[ec2.EIP, ...] = ()  # the addresses partners allowlist
     created: bool = True
 
 
@@ -60,14 +61,16 @@ def add_network(template: Template, settings: Settings, params: Parameters) -> N
         _associate(template, subnet, routes)
 
     public: tuple[ec2.Subnet, ...] = ()
+    addresses: tuple[ec2.EIP, ...] = ()
     if settings.routing == "public":
-        public = _add_internet_access(template, settings, params, vpc, route_tables)
+        public, addresses = _add_internet_access(template, settings, params, vpc, route_tables)
     return Network(
         vpc_id=Ref(vpc),
         private_subnet_ids=[Ref(s) for s in private],
         public_subnets=public,
         private_subnets=private,
         private_route_tables=route_tables,
+        nat_addresses=addresses,
     )
 
 
@@ -77,7 +80,7 @@ def _add_internet_access(
     params: Parameters,
     vpc: ec2.VPC,
     private_route_tables: tuple[ec2.RouteTable, ...],
-) -> tuple[ec2.Subnet, ...]:
+) -> tuple[tuple[ec2.Subnet, ...], tuple[ec2.EIP, ...]]:
     gateway = template.add_resource(ec2.InternetGateway("InternetGateway", Tags=tags(settings, "internet gateway")))
     attachment = template.add_resource(
         ec2.VPCGatewayAttachment("InternetGatewayAttachment", InternetGatewayId=Ref(gateway), VpcId=Ref(vpc))
@@ -104,11 +107,12 @@ def _add_internet_access(
     # One NAT per AZ (quick start): losing an AZ does not cut the other off.
     # "single": one NAT in the first AZ for both, at the cost of that dependency.
     nat_count = AZ_COUNT if settings.nat_gateways == "per_az" else 1
-    nats = []
+    nats, addresses = [], []
     for n in range(1, nat_count + 1):
         eip = template.add_resource(
             ec2.EIP(f"NatGateway{n}EIP", DependsOn=attachment.title, Domain="vpc", Tags=tags(settings, f"NAT {n}"))
         )
+        addresses.append(eip)
         nats.append(
             template.add_resource(
                 ec2.NatGateway(
@@ -128,7 +132,7 @@ def _add_internet_access(
                 NatGatewayId=Ref(nats[min(n, nat_count) - 1]),
             )
         )
-    return public
+    return public, tuple(addresses)
 
 
 def _add_subnet(

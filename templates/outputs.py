@@ -3,17 +3,21 @@ and read by the Makefile (the user never copies a bucket name by hand)."""
 
 from __future__ import annotations
 
-from troposphere import Export, GetAtt, Join, Output, Ref, Sub, Template, mwaa, s3
+from troposphere import Export, GetAtt, Join, Output, Ref, Sub, Template, mwaa
 
+from .bucket import SourceBucket
 from .execution_role import ExecutionRole
+from .logs import enabled_modules
 from .network import Network
+from .settings import Settings
 
 
 def add_outputs(
     template: Template,
+    settings: Settings,
     network: Network,
     security_group: object,
-    bucket: s3.Bucket,
+    bucket: SourceBucket,
     execution: ExecutionRole,
     environment: mwaa.Environment,
 ) -> None:
@@ -29,9 +33,24 @@ def add_outputs(
         "Airflow UI (sign in through the AWS console or `make ui`)",
         Sub(f"https://${{{environment.title}.WebserverUrl}}"),
     )
-    output("EnvironmentBucketName", "Source bucket: DAGs go under dags/", Ref(bucket))
-    output("EnvironmentBucketArn", "ARN of the source bucket", GetAtt(bucket, "Arn"))
-    output("MwaaExecutionRoleArn", "Role the environment's tasks run as", GetAtt(execution.role, "Arn"))
+    output("EnvironmentBucketName", f"Source bucket: DAGs go under {settings.dag_s3_path}/", bucket.name)
+    output("EnvironmentBucketArn", "ARN of the source bucket", bucket.arn)
+    output("MwaaExecutionRoleArn", "Role the environment's tasks run as", execution.arn)
+    for module in enabled_modules(settings):
+        output(
+            f"{module.group_suffix}LogGroupArn",
+            f"CloudWatch log group of the {module.what} logs",
+            GetAtt(environment, f"LoggingConfiguration.{module.configuration}.CloudWatchLogGroupArn"),
+        )
+    if settings.endpoint_management == "CUSTOMER":
+        # With CUSTOMER endpoint management the VPC owner creates these two interface
+        # endpoints in the environment's subnets; until then the environment stays PENDING.
+        for name, what in (("WebserverVpcEndpointService", "web server"), ("DatabaseVpcEndpointService", "database")):
+            output(
+                name,
+                f"VPC endpoint service of the {what}: the VPC owner creates an endpoint to it",
+                GetAtt(environment, name),
+            )
     output("VPC", "VPC of the environment", network.vpc_id)
     if network.public_subnets:
         output("PublicSubnets", "Public subnets (NAT gateways)", Join(",", [Ref(s) for s in network.public_subnets]))
@@ -39,3 +58,9 @@ def add_outputs(
     for subnet in (*network.public_subnets, *network.private_subnets):
         output(subnet.title, f"{subnet.title} id", Ref(subnet))
     output("SecurityGroup", "Security group of the environment", GetAtt(security_group, "GroupId"))
+    if network.nat_addresses:
+        output(
+            "NatGatewayPublicIps",
+            "Public IPs the environment's outbound traffic leaves from (for partners' allowlists)",
+            Join(",", [Ref(address) for address in network.nat_addresses]),
+        )

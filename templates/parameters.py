@@ -2,9 +2,10 @@
 
 Defaults come from the build settings; constraints repeat the settings'
 validation so a bad ``--parameter-overrides`` fails before any resource is
-touched.  Cross-parameter rules (min <= max workers, subnets inside the VPC)
-cannot be expressed as Parameter constraints; the build settings enforce them
-for the defaults and MWAA/EC2 reject a bad override at deploy time.
+touched.  Rules between parameters that CloudFormation can express (mw1.micro
+runs one of each; PUBLIC_AND_PRIVATE needs Airflow 3.2) are the template's
+Rules section (``rules.py``); the others (min <= max, subnets inside the VPC)
+the build settings enforce for the defaults and MWAA/EC2 reject at deploy time.
 
 Which parameters exist follows the structure: CIDRs for a created VPC, VpcId
 and PrivateSubnetIds for an existing one, an object-version parameter per
@@ -28,6 +29,7 @@ from .settings import (
     LOG_LEVELS,
     MAX_WORKERS_LIMIT,
     WEBSERVER_ACCESS_MODES,
+    WEBSERVERS_RANGE,
     Settings,
 )
 
@@ -50,6 +52,8 @@ class Parameters:
     max_workers: Parameter
     schedulers: Parameter
     webserver_access_mode: Parameter
+    min_webservers: Parameter
+    max_webservers: Parameter
     log_levels: dict[str, Parameter]  # keyed by the MWAA LoggingConfiguration module name
     app_env: Parameter
     # Created VPC.
@@ -59,6 +63,8 @@ class Parameters:
     # Existing VPC.
     vpc_id: Parameter | None = None
     private_subnet_ids: Parameter | None = None
+    # Security groups the team attaches besides the environment's own (extra_security_group_ids).
+    extra_security_group_ids: Parameter | None = None
     # Optional S3 files: name -> (object-version parameter, condition name "Has<name>Version").
     object_versions: dict[str, tuple[Parameter, str]] = field(default_factory=dict)
 
@@ -129,10 +135,26 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
         ),
         webserver_access_mode=add(
             "WebserverAccessMode",
-            "Whether the Airflow UI is reachable from the internet",
+            "Whether the Airflow UI is reachable from the internet (PUBLIC_AND_PRIVATE: Airflow 3.2 and later)",
             settings.webserver_access_mode,
             env,
             AllowedValues=list(WEBSERVER_ACCESS_MODES),
+        ),
+        min_webservers=add(
+            "MinWebservers",
+            f"Web servers always running (1 for mw1.micro, {WEBSERVERS_RANGE[0]}-{WEBSERVERS_RANGE[1]} otherwise)",
+            settings.min_webservers,
+            env,
+            MinValue=1,
+            MaxValue=WEBSERVERS_RANGE[1],
+        ),
+        max_webservers=add(
+            "MaxWebservers",
+            "Upper bound of web server autoscaling under API and CLI load",
+            settings.max_webservers,
+            env,
+            MinValue=1,
+            MaxValue=WEBSERVERS_RANGE[1],
         ),
         app_env=add(
             "AppEnv",
@@ -175,6 +197,16 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
             ",".join(settings.private_subnet_ids) or None,
             network,
             kind="List<AWS::EC2::Subnet::Id>",
+        )
+
+    if settings.extra_security_group_ids:
+        # A parameter, not a fixed list: security group ids differ per account.
+        structure["extra_security_group_ids"] = add(
+            "ExtraSecurityGroupIds",
+            "Security groups attached to the environment besides its own (at most 4)",
+            ",".join(settings.extra_security_group_ids),
+            network,
+            kind="List<AWS::EC2::SecurityGroup::Id>",
         )
 
     log_levels = {

@@ -2,7 +2,9 @@
 
 MWAA's schedulers, workers, web server and metadata database talk to each
 other inside this group, so it must allow all traffic from itself; without
-the self-referencing rule DAGs are never processed.
+the self-referencing rule DAGs are never processed.  ``webserver_ingress_cidrs``
+adds HTTPS from the team's VPN or Direct Connect ranges, the way into a private
+web server's VPC endpoint.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def add_security_group(template: Template, settings: Settings, network: Network)
                     Description="MWAA reaches AWS APIs, PyPI and what DAGs call",
                 )
             ],
+            **_ingress(settings),
             Tags=tags(settings, "MWAA"),
         )
     )
@@ -42,3 +45,20 @@ def add_security_group(template: Template, settings: Settings, network: Network)
         )
     )
     return group
+
+
+def _ingress(settings: Settings) -> dict[str, list[ec2.SecurityGroupRule]]:
+    if not settings.webserver_ingress_cidrs:
+        return {}
+    return {
+        "SecurityGroupIngress": [
+            ec2.SecurityGroupRule(
+                IpProtocol="tcp",
+                FromPort=443,
+                ToPort=443,
+                CidrIp=cidr,
+                Description="Airflow UI and API over HTTPS from a private network",
+            )
+            for cidr in settings.webserver_ingress_cidrs
+        ]
+    }

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 
+from .airflow_options import option_problem, option_value
+from .errors import SettingsError
+from .extra_statements import ExtraStatement, parse_statements
 from .s3_files import S3_FILES
 
 # Airflow versions Amazon MWAA accepts for new environments, in version order
@@ -45,7 +49,39 @@ ENVIRONMENT_CLASSES: tuple[str, ...] = (
     "mw1.2xlarge",
 )
 LOG_LEVELS: tuple[str, ...] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
-WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY")
+WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE")
+# botocore's MWAA model: PUBLIC_AND_PRIVATE "is only available for Apache Airflow version 3.2 and later".
+PUBLIC_AND_PRIVATE_SINCE = (3, 2)
+WORKER_REPLACEMENT_STRATEGIES: tuple[str, ...] = ("", "FORCED", "GRACEFUL")
+ENDPOINT_MANAGEMENTS: tuple[str, ...] = ("SERVICE", "CUSTOMER")
+# MWAA's LoggingConfiguration modules by their setting names (disabled_log_types).
+LOG_MODULES: tuple[str, ...] = ("dag_processing", "scheduler", "task", "worker", "webserver")
+# The values CloudWatch Logs accepts for RetentionInDays; 0 keeps MWAA's own groups (never expire).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 NETWORKS: tuple[str, ...] = ("create", "existing")
 NAT_GATEWAYS: tuple[str, ...] = ("per_az", "single")
@@ -70,14 +106,15 @@ ENVIRONMENT_NAME_MAX = 80
 # The value lands in airflow.cfg as [app] env and in AIRFLOW__APP__ENV.
 APP_ENV_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 CIDR_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-8])$"
-
-
-class SettingsError(ValueError):
-    """A setting has a value the template cannot be built with."""
-
-    def __init__(self, name: str, value: object, allowed: str) -> None:
-        super().__init__(f"invalid setting {name}={value!r}: {allowed}")
-        self.setting = name
+INGRESS_CIDR_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/(\d|[12]\d|3[0-2])$"
+SECURITY_GROUP_ID_PATTERN = r"^sg-[0-9a-f]{8,17}$"
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
+POLICY_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}$"
+BUCKET_ARN_PATTERN = r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+WEBSERVERS_RANGE = (2, 5)  # mw1.micro runs exactly one web server
+MAX_SECURITY_GROUPS = 5  # MWAA's limit, the environment's own group included
+MAX_MANAGED_POLICIES = 19  # IAM's 20 per role, less the template's own policy
+NONCURRENT_VERSION_DAYS_MAX = 3650
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +126,9 @@ class Settings:
     max_workers: int = 2
     schedulers: int = 2
     webserver_access_mode: str = "PUBLIC_ONLY"
+    # MWAA scales web servers between these with API/CLI load (mw1.micro: exactly 1).
+    min_webservers: int = 2
+    max_webservers: int = 2
     # Quick-start network layout.
     vpc_cidr: str = "10.192.0.0/16"
     public_subnet_cidrs: tuple[str, str] = ("10.192.10.0/24", "10.192.11.0/24")
@@ -129,6 +169,33 @@ class Settings:
     weekly_maintenance_window_start: str = ""
     # Tags on every resource that takes them, as (key, value) pairs.
     tags: tuple[tuple[str, str], ...] = ()
+    # How running tasks meet an update: "" (MWAA's default), FORCED or GRACEFUL (up to 12 h).
+    worker_replacement_strategy: str = ""
+    # SERVICE: MWAA creates its VPC endpoints; CUSTOMER: the VPC owner does (shared VPCs).
+    endpoint_management: str = "SERVICE"
+    # Prefix of the DAGs in the source bucket; `make sync` reads it from the environment.
+    dag_s3_path: str = "dags"
+    # The team's Airflow options ("section.key" = "value"), merged with the template's own.
+    airflow_configuration_options: tuple[tuple[str, str], ...] = ()
+    # Modules whose CloudWatch logs are off (their level parameters stay).
+    disabled_log_types: tuple[str, ...] = ()
+    # Non-zero: the stack creates the log groups with this retention before the environment.
+    log_retention_days: int = 0
+    # --- execution role ---
+    extra_policy_statements: tuple[ExtraStatement, ...] = ()
+    managed_policy_arns: tuple[str, ...] = ()
+    permissions_boundary_arn: str = ""
+    # Bring your own role: no role or policy is created.
+    execution_role_arn: str = ""
+    # --- source bucket ---
+    # Bring your own bucket (versioned, every public-access block on): no bucket is created.
+    source_bucket_arn: str = ""
+    # Created bucket: noncurrent versions expire after this many days, the newest 10 kept.
+    noncurrent_version_days: int = 90
+    # --- network extras ---
+    extra_security_group_ids: tuple[str, ...] = ()
+    # HTTPS into the environment's group, to reach a private web server over VPN or Direct Connect.
+    webserver_ingress_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for check in (
@@ -145,6 +212,14 @@ class Settings:
             self._check_secrets,
             self._check_maintenance_window,
             self._check_tags,
+            self._check_webservers,
+            self._check_access_mode,
+            self._check_dag_s3_path,
+            self._check_configuration_options,
+            self._check_logs,
+            self._check_execution_role,
+            self._check_source_bucket,
+            self._check_network_extras,
         ):
             check()
 
@@ -167,6 +242,8 @@ class Settings:
                 isinstance(value, tuple) and all(isinstance(v, str) for v in value)
             ):
                 raise SettingsError(f.name, value, "must be a list of strings")
+            if f.type == "tuple[ExtraStatement, ...]":
+                object.__setattr__(self, f.name, parse_statements(value, RESERVED_SIDS))
             if f.type == "tuple[tuple[str, str], ...]" and not (
                 isinstance(value, tuple)
                 and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value)
@@ -191,6 +268,8 @@ class Settings:
             "airflow_version": AIRFLOW_VERSIONS,
             "environment_class": ENVIRONMENT_CLASSES,
             "webserver_access_mode": WEBSERVER_ACCESS_MODES,
+            "worker_replacement_strategy": WORKER_REPLACEMENT_STRATEGIES,
+            "endpoint_management": ENDPOINT_MANAGEMENTS,
             **{name: LOG_LEVELS for name in LOG_LEVEL_SETTINGS},
         }
         for name, allowed in choices.items():
@@ -362,6 +441,207 @@ class Settings:
                     "tags", f"{key}={value}", "values must be 0-256 letters, digits, spaces or _.:/=+-@"
                 )
 
+    def _check_webservers(self) -> None:
+        if self.environment_class == "mw1.micro":
+            for name in ("min_webservers", "max_webservers"):
+                if getattr(self, name) != 1:
+                    raise SettingsError(name, getattr(self, name), "must be 1 for mw1.micro, which runs one web server")
+            return
+        low, high = WEBSERVERS_RANGE
+        for name in ("min_webservers", "max_webservers"):
+            if not low <= getattr(self, name) <= high:
+                raise SettingsError(
+                    name, getattr(self, name), f"must be between {low} and {high} for {self.environment_class}"
+                )
+        if self.min_webservers > self.max_webservers:
+            raise SettingsError(
+                "min_webservers", self.min_webservers, f"must not exceed max_webservers ({self.max_webservers})"
+            )
+
+    def _check_access_mode(self) -> None:
+        if self.webserver_access_mode == "PUBLIC_AND_PRIVATE" and version_tuple(self.airflow_version) < (3, 2):
+            raise SettingsError(
+                "webserver_access_mode",
+                self.webserver_access_mode,
+                f"needs Airflow 3.2 or later (airflow_version is {self.airflow_version})",
+            )
+
+    def _check_dag_s3_path(self) -> None:
+        path = self.dag_s3_path
+        if (
+            not re.match(S3_KEY_PATTERN, path)
+            or path.startswith(("/", "s3://"))
+            or path.endswith("/")
+            or ".." in path.split("/")
+        ):
+            raise SettingsError(
+                "dag_s3_path", path, "must be a folder inside the source bucket such as dags or teams/data/dags"
+            )
+
+    def _check_configuration_options(self) -> None:
+        keys = [key for key, _ in self.airflow_configuration_options]
+        if len(keys) != len(set(keys)):
+            raise SettingsError("airflow_configuration_options", keys, "must not repeat a key")
+        own = template_options(self)
+        for key, value in self.airflow_configuration_options:
+            problem = option_problem(key, value)
+            if problem:
+                raise SettingsError("airflow_configuration_options", f"{key}={value}", problem)
+            if key in own and own[key] != value:
+                raise SettingsError(
+                    "airflow_configuration_options", f"{key}={value}", f"the template sets {key} to {own[key]}"
+                )
+
+    def _check_logs(self) -> None:
+        disabled = self.disabled_log_types
+        for module in disabled:
+            if module not in LOG_MODULES:
+                raise SettingsError("disabled_log_types", module, "must name modules among " + ", ".join(LOG_MODULES))
+        if len(set(disabled)) != len(disabled):
+            raise SettingsError("disabled_log_types", disabled, "must not repeat a module")
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise SettingsError(
+                "log_retention_days",
+                self.log_retention_days,
+                "must be 0 (MWAA creates the groups, kept forever) or one of CloudWatch's retention periods: "
+                + ", ".join(map(str, LOG_RETENTION_DAYS[1:])),
+            )
+
+    def _check_execution_role(self) -> None:
+        for arn in self.managed_policy_arns:
+            if not re.match(POLICY_ARN_PATTERN, arn):
+                raise SettingsError(
+                    "managed_policy_arns", arn, "must be IAM policy ARNs (arn:aws:iam::<account>:policy/...)"
+                )
+        if len(set(self.managed_policy_arns)) != len(self.managed_policy_arns) or (
+            len(self.managed_policy_arns) > MAX_MANAGED_POLICIES
+        ):
+            raise SettingsError(
+                "managed_policy_arns",
+                self.managed_policy_arns,
+                f"must be at most {MAX_MANAGED_POLICIES} different ARNs",
+            )
+        if self.permissions_boundary_arn and not re.match(POLICY_ARN_PATTERN, self.permissions_boundary_arn):
+            raise SettingsError("permissions_boundary_arn", self.permissions_boundary_arn, "must be an IAM policy ARN")
+        if not self.execution_role_arn:
+            return
+        if not re.match(ROLE_ARN_PATTERN, self.execution_role_arn):
+            raise SettingsError(
+                "execution_role_arn",
+                self.execution_role_arn,
+                "must be an IAM role ARN (arn:aws:iam::<account>:role/...)",
+            )
+        for name in ("extra_policy_statements", "managed_policy_arns", "permissions_boundary_arn", "secrets_backend"):
+            if getattr(self, name):
+                raise SettingsError(
+                    name,
+                    getattr(self, name),
+                    "applies only to the role the stack creates; with execution_role_arn, grant it in that role",
+                )
+        if self.kms_key == "create":
+            raise SettingsError(
+                "kms_key",
+                self.kms_key,
+                "a role made before the stack cannot name the stack's new key; give the key's ARN",
+            )
+
+    def _check_source_bucket(self) -> None:
+        if not self.source_bucket_arn:
+            if not 1 <= self.noncurrent_version_days <= NONCURRENT_VERSION_DAYS_MAX:
+                raise SettingsError(
+                    "noncurrent_version_days",
+                    self.noncurrent_version_days,
+                    f"must be between 1 and {NONCURRENT_VERSION_DAYS_MAX}",
+                )
+            return
+        if not re.match(BUCKET_ARN_PATTERN, self.source_bucket_arn) or ".." in self.source_bucket_arn:
+            raise SettingsError(
+                "source_bucket_arn",
+                self.source_bucket_arn,
+                "must be an S3 bucket ARN such as arn:aws:s3:::my-mwaa-dags",
+            )
+        if self.noncurrent_version_days != Settings.__dataclass_fields__["noncurrent_version_days"].default:
+            raise SettingsError(
+                "noncurrent_version_days",
+                self.noncurrent_version_days,
+                "applies only to the bucket the stack creates; set lifecycle rules on your own bucket",
+            )
+
+    def _check_network_extras(self) -> None:
+        groups = self.extra_security_group_ids
+        for group in groups:
+            if not re.match(SECURITY_GROUP_ID_PATTERN, group):
+                raise SettingsError("extra_security_group_ids", group, "must be security group ids such as sg-0a1b2c3d")
+        if len(set(groups)) != len(groups) or len(groups) > MAX_SECURITY_GROUPS - 1:
+            raise SettingsError(
+                "extra_security_group_ids",
+                groups,
+                f"must be at most {MAX_SECURITY_GROUPS - 1} different groups (MWAA takes {MAX_SECURITY_GROUPS}, "
+                "the environment's own included)",
+            )
+        for cidr in self.webserver_ingress_cidrs:
+            allowed = "must be IPv4 CIDR blocks such as 10.10.0.0/16 (your VPN or office ranges)"
+            if not re.match(INGRESS_CIDR_PATTERN, cidr):
+                raise SettingsError("webserver_ingress_cidrs", cidr, allowed)
+            try:
+                network = ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError:
+                raise SettingsError("webserver_ingress_cidrs", cidr, allowed + ", no host bits set") from None
+            if network.prefixlen == 0:
+                raise SettingsError(
+                    "webserver_ingress_cidrs",
+                    cidr,
+                    "would open the UI to every address; name your VPN or office ranges",
+                )
+        if self.webserver_ingress_cidrs and self.webserver_access_mode == "PUBLIC_ONLY":
+            raise SettingsError(
+                "webserver_ingress_cidrs",
+                self.webserver_ingress_cidrs,
+                "applies to a private web server (webserver_access_mode PRIVATE_ONLY or PUBLIC_AND_PRIVATE)",
+            )
+
+
+# The Sids of the template's own policy statements (execution_role.py); extra statements must differ.
+RESERVED_SIDS: tuple[str, ...] = (
+    "PublishEnvironmentMetrics",
+    "NoBucketListing",
+    "ReadSourceBucket",
+    "ReadSourceObjects",
+    "CheckAccountPublicAccessBlock",
+    "UseEnvironmentLogs",
+    "ListLogGroups",
+    "PublishMetrics",
+    "UseCeleryQueue",
+    "UseAwsOwnedQueueKey",
+    "UseEnvironmentKey",
+    "RunEmrSteps",
+    "ReadAirflowSecrets",
+)
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def template_options(settings: Settings) -> dict[str, str]:
+    """The Airflow options the template sets itself, as plain strings (app.env comes from the
+    AppEnv parameter, so no team value can equal it)."""
+    options = {"core.dag_run_conf_overrides_params": "true", "app.env": "the AppEnv parameter (set app_env)"}
+    if settings.secrets_backend:
+        options["secrets.backend"] = SECRETS_BACKEND
+        options["secrets.backend_kwargs"] = secrets_backend_kwargs(settings)
+    return options
+
+
+def secrets_backend_kwargs(settings: Settings) -> str:
+    return json.dumps(
+        {
+            "connections_prefix": settings.secrets_connections_prefix,
+            "variables_prefix": settings.secrets_variables_prefix,
+        },
+        sort_keys=True,
+    )
+
 
 LOG_LEVEL_SETTINGS: tuple[str, ...] = (
     "dag_processing_log_level",
@@ -422,5 +702,12 @@ def _coerce(name: str, type_name: object, value: object) -> object:
                 raise SettingsError(name, value, "must be KEY=VALUE pairs separated by commas")
             value = {k.strip(): v.strip() for k, _, v in pairs}
         if isinstance(value, dict):
+            if name == "airflow_configuration_options":
+                for key, option in value.items():
+                    if not isinstance(option, (str, int, float, bool)):
+                        raise SettingsError(name, f"{key}={option!r}", "values must be strings, numbers or booleans")
+                return tuple(sorted((str(k), option_value(v)) for k, v in value.items()))
             return tuple(sorted((str(k), v if isinstance(v, str) else repr(v)) for k, v in value.items()))
+    if type_name == "tuple[ExtraStatement, ...]" and isinstance(value, str):
+        raise SettingsError(name, value, "is an array of tables: set it in a settings file, not with --set")
     return value

@@ -47,5 +47,10 @@ def run_build_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True, cwd=cwd)
 
 
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Names, bytes and modification times: what "nothing written" compares."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
 def rendered(**settings: object) -> Cfn:
     return Cfn(render(Settings(**settings)))

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.conftest import COMMITTED, ROOT, run_build_py
+from tests.template.conftest import COMMITTED, ROOT, run_build_py, snapshot
 
 MAX_TEMPLATE_BYTES = 51_200
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
 def test_same_settings_give_byte_identical_yaml(tmp_path: Path) -> None:

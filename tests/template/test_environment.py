@@ -59,7 +59,7 @@ def test_parameters_defaults_and_constraints(cfn: Cfn) -> None:
         "mw1.2xlarge",
     ]
     assert cfn.parameter("EnvironmentClass")["Default"] == "mw1.small"
-    assert cfn.parameter("WebserverAccessMode")["AllowedValues"] == ["PUBLIC_ONLY", "PRIVATE_ONLY"]
+    assert cfn.parameter("WebserverAccessMode")["AllowedValues"] == ["PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE"]
     name = cfn.parameter("EnvironmentName")
     assert (name["MinLength"], name["MaxLength"], name["AllowedPattern"]) == (1, 80, r"^[a-zA-Z][0-9a-zA-Z\-_]*$")
     for p in ("MinWorkers", "MaxWorkers", "Schedulers"):
@@ -137,6 +137,12 @@ def test_outputs_are_exported_under_the_stack_name(cfn: Cfn) -> None:
         "VPC",
         "PublicSubnets",
         "PrivateSubnets",
+        "NatGatewayPublicIps",
+        "DAGProcessingLogGroupArn",
+        "SchedulerLogGroupArn",
+        "TaskLogGroupArn",
+        "WebServerLogGroupArn",
+        "WorkerLogGroupArn",
         "PublicSubnet1",
         "PublicSubnet2",
         "PrivateSubnet1",
