@@ -59,7 +59,11 @@ def test_parameters_defaults_and_constraints(cfn: Cfn) -> None:
         "mw1.2xlarge",
     ]
     assert cfn.parameter("EnvironmentClass")["Default"] == "mw1.small"
-    assert cfn.parameter("WebserverAccessMode")["AllowedValues"] == ["PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE"]
+    assert cfn.parameter("WebserverAccessMode")["AllowedValues"] == [
+        "PUBLIC_ONLY",
+        "PRIVATE_ONLY",
+        "PUBLIC_AND_PRIVATE",
+    ]
     name = cfn.parameter("EnvironmentName")
     assert (name["MinLength"], name["MaxLength"], name["AllowedPattern"]) == (1, 80, r"^[a-zA-Z][0-9a-zA-Z\-_]*$")
     for p in ("MinWorkers", "MaxWorkers", "Schedulers"):

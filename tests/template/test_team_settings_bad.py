@@ -20,7 +20,11 @@ BAD_SET = [
     # (arguments, setting named, allowed values mentioned)
     (["--set", "min_webservers=1"], "min_webservers", "between 2 and 5 for mw1.small"),
     (["--set", "max_webservers=6"], "max_webservers", "between 2 and 5"),
-    (["--set", "min_webservers=4", "--set", "max_webservers=3"], "min_webservers", "must not exceed max_webservers (3)"),
+    (
+        ["--set", "min_webservers=4", "--set", "max_webservers=3"],
+        "min_webservers",
+        "must not exceed max_webservers (3)",
+    ),
     (["--set", "max_webservers=two"], "max_webservers", "whole number"),
     ([*MICRO], "min_webservers", "must be 1 for mw1.micro"),
     ([*MICRO, "--set", "min_webservers=1"], "max_webservers", "must be 1 for mw1.micro"),
@@ -52,7 +56,7 @@ BAD_SET = [
     (["--set", "airflow_configuration_options=parallelism=64"], "parallelism", "section.key"),
     (["--set", "airflow_configuration_options=Core.Parallelism=64"], "Core.Parallelism", "lower-case"),
     (["--set", "airflow_configuration_options=core.a.b=1"], "core.a.b", "one '.'"),
-    (["--set", "airflow_configuration_options=core.parallelism="], "core.parallelism", "strings, numbers or booleans"),
+    (["--set", "airflow_configuration_options=core.parallelism="], "core.parallelism", "printable ASCII"),
     (["--set", "airflow_configuration_options=core.parallelism"], "airflow_configuration_options", "KEY=VALUE"),
     (
         ["--set", "airflow_configuration_options=core.dag_run_conf_overrides_params=false"],
@@ -121,7 +125,9 @@ BAD_SET = [
     (["--set", "extra_policy_statements=s3:GetObject"], "extra_policy_statements", "set it in a settings file"),
 ]
 
-STATEMENT = '[[extra_policy_statements]]\nsid = "Read"\neffect = "Allow"\nactions = ["s3:GetObject"]\nresources = ["*"]\n'
+STATEMENT = (
+    '[[extra_policy_statements]]\nsid = "Read"\neffect = "Allow"\nactions = ["s3:GetObject"]\nresources = ["*"]\n'
+)
 
 BAD_FILES = [
     # (settings file, setting named, allowed values mentioned)
@@ -147,8 +153,12 @@ BAD_FILES = [
     (STATEMENT + 'condition = "yes"\n', "condition", "must be a table"),
     (STATEMENT + 'condition = { StringEqual = { "aws:x" = "y" } }\n', "StringEqual", "IAM condition operator"),
     (STATEMENT + 'condition = { StringEquals = { "aws:x" = { a = 1 } } }\n', "aws:x", "values must be"),
-    ("[airflow_configuration_options]\n\"core.executor\" = \"CeleryExecutor\"\n", "core.executor", "reserved"),
-    ("[airflow_configuration_options]\n\"core.parallelism\" = [1, 2]\n", "core.parallelism", "strings, numbers or booleans"),
+    ('[airflow_configuration_options]\n"core.executor" = "CeleryExecutor"\n', "core.executor", "reserved"),
+    (
+        '[airflow_configuration_options]\n"core.parallelism" = [1, 2]\n',
+        "core.parallelism",
+        "strings, numbers or booleans",
+    ),
     ('disabled_log_types = ["task", "scheduler", "tasks"]\n', "disabled_log_types", "must name modules"),
 ]
 

@@ -318,7 +318,9 @@ def test_each_template_describes_what_it_creates(path):
     assert ("the given execution role" in description) == (not cfn.of_type("AWS::IAM::Role")), description
     assert ("the given source bucket" in description) == (not cfn.of_type("AWS::S3::Bucket")), description
     assert ("log groups kept" in description) == bool(cfn.of_type("AWS::Logs::LogGroup")), description
-    assert ("left to the VPC owner" in description) == ("EndpointManagement" in cfn.resource("MwaaEnvironment")["Properties"])
+    assert ("left to the VPC owner" in description) == (
+        "EndpointManagement" in cfn.resource("MwaaEnvironment")["Properties"]
+    )
 
 
 def test_log_level_parameters_say_which_logs(cfn):
