@@ -7,8 +7,8 @@ import json
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from tests.template.conftest import ROOT, Cfn, rendered
 from templates.extra_statements import parse_statements
+from tests.template.conftest import ROOT, Cfn, rendered
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/team-mwaa"
 BUCKET = "arn:aws:s3:::team-mwaa-dags"
