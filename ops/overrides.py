@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .aws import UsageError
+from .rules import broken_rules
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9]{1,255}")
 INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -43,7 +44,15 @@ def prepare(path: Path, params: str, stack: str, env: str) -> Deployment:
     values = parse_overrides(
         body.get("Parameters", {}), split_params(params), {"EnvironmentName": stack, "AppEnv": env}, path.name
     )
+    check_rules(body, values, "PARAMS")
     return Deployment(path, text, body, values)
+
+
+def check_rules(body: dict[str, Any], values: dict[str, str], source: str) -> None:
+    """One line naming every Rule of the template that ``values`` break (unknown values pass)."""
+    broken = broken_rules(body, values)
+    if broken:
+        raise UsageError(f"{source} break the template's Rules: " + "; ".join(broken))
 
 
 def read_template(path: Path) -> tuple[str, dict[str, Any]]:

@@ -21,7 +21,8 @@ from .aws import (
     table,
     why_no_outputs,
 )
-from .overrides import Deployment
+from .overrides import Deployment, check_rules
+from .rules import known_values
 
 PREVIEW_PREFIX = "mwaa-stack-preview-"
 GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
@@ -31,6 +32,7 @@ EMPTY_CHANGE_SET = ("didn't contain changes", "No updates are to be performed")
 def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
     """Create or update ``stack`` from the checked ``deployment``, tagged with ``env``."""
     current = stack_of(aws, stack)
+    _check_rules_with_previous(deployment, current)
     if current is not None:
         _ready_for_deploy(aws, current)
     result = aws.cli(
@@ -54,6 +56,15 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
         lines = [line for line in (result.stderr or "").splitlines() if line.strip()]
         raise OpsError(f"deploy of stack {stack} failed: {failure or (lines[-1] if lines else 'see the events above')}")
     print_outputs(aws, stack, heading=f"\nStack {stack} outputs:")
+
+
+def _check_rules_with_previous(deployment: Deployment, current: dict[str, Any] | None) -> None:
+    """The template's Rules on the values the stack will really have: PARAMS over the stack's
+    previous values over the template's defaults (PARAMS alone were checked offline)."""
+    previous = {p["ParameterKey"]: p["ParameterValue"] for p in (current or {}).get("Parameters", [])}
+    declared = deployment.body.get("Parameters", {})
+    values = known_values(declared, {k: v for k, v in previous.items() if k in declared}, deployment.values)
+    check_rules(deployment.body, values, "the parameters (PARAMS over the stack's current values)")
 
 
 def _ready_for_deploy(aws: Aws, current: dict[str, Any]) -> None:
@@ -137,6 +148,7 @@ def template_diff(base: str, folder: Path) -> None:
 def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
     """List what `make deploy` would change through a change set that is always deleted, never executed."""
     current = stack_of(aws, stack)
+    _check_rules_with_previous(deployment, current)
     if current is None:
         resources = deployment.body["Resources"]
         print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")

@@ -247,9 +247,9 @@ def add_execution_role(
         return ExecutionRole(arn=settings.execution_role_arn)
     optional: dict[str, object] = {}
     if settings.managed_policy_arns:
-        optional["ManagedPolicyArns"] = list(settings.managed_policy_arns)
+        optional["ManagedPolicyArns"] = [_substituted(arn) for arn in settings.managed_policy_arns]
     if settings.permissions_boundary_arn:
-        optional["PermissionsBoundary"] = settings.permissions_boundary_arn
+        optional["PermissionsBoundary"] = _substituted(settings.permissions_boundary_arn)
     role = template.add_resource(
         iam.Role(
             "MwaaExecutionRole",

@@ -109,7 +109,10 @@ CIDR_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-8])$"
 INGRESS_CIDR_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/(\d|[12]\d|3[0-2])$"
 SECURITY_GROUP_ID_PATTERN = r"^sg-[0-9a-f]{8,17}$"
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
-POLICY_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}$"
+# ${AWS::Partition} and ${AWS::AccountId} keep a team's policy ARNs portable across accounts.
+POLICY_ARN_PATTERN = (
+    r"^arn:(aws[a-z-]*|\$\{AWS::Partition\}):iam::(\d{12}|aws|\$\{AWS::AccountId\}):policy/[\w+=,.@/-]{1,512}$"
+)
 BUCKET_ARN_PATTERN = r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 WEBSERVERS_RANGE = (2, 5)  # mw1.micro runs exactly one web server
 MAX_SECURITY_GROUPS = 5  # MWAA's limit, the environment's own group included

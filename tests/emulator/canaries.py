@@ -140,6 +140,25 @@ def bucket_versioning_is_ignored() -> bool:
     )
 
 
+@canary("s3.bucket_lifecycle")
+def bucket_lifecycle_is_ignored() -> bool:
+    rule = {"Id": "Old", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 9}}
+    template = {
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {"BucketName": "canary-bucket", "LifecycleConfiguration": {"Rules": [rule]}},
+            }
+        }
+    }
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+    try:
+        boto3.client("s3", region_name=REGION).get_bucket_lifecycle_configuration(Bucket="canary-bucket")
+    except Exception:
+        return True
+    return False
+
+
 @canary("s3.bucket_policy")
 def bucket_policies_are_skipped() -> bool:
     template = {
@@ -204,6 +223,43 @@ def mwaa_environments_are_skipped() -> bool:
     except Exception:
         return True
     return not any(o["OutputValue"].startswith("arn:aws:airflow:") for o in outputs)
+
+
+@canary("cloudformation.getatt_dotted")
+def getatt_splits_at_every_dot() -> bool:
+    template = (
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+        "Outputs:\n  Name:\n    Value: !GetAtt 'Topic.TopicName'\n"
+        "  Dotted:\n    Value: !GetAtt 'Topic.Not.An.Attribute'\n"
+    )
+    try:
+        cfn().create_stack(StackName="canary", TemplateBody=template)
+    except Exception as err:  # stock moto: "does not support attribute type Not"
+        return "attribute type Not " in str(err)
+    return False
+
+
+@canary("iam.role_managed_policy_arns")
+def role_managed_policy_arns_are_ignored() -> bool:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "xray:Put*", "Resource": "*"}]}
+    policy = boto3.client("iam").create_policy(PolicyName="tracing", PolicyDocument=json.dumps(document))["Policy"][
+        "Arn"
+    ]
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "canary",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "ManagedPolicyArns": [policy],
+                },
+            }
+        }
+    }
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))
+    attached = boto3.client("iam").list_attached_role_policies(RoleName="canary")["AttachedPolicies"]
+    return policy not in [p["PolicyArn"] for p in attached]
 
 
 def main(argv: list[str]) -> None:

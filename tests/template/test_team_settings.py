@@ -148,8 +148,12 @@ def test_a_plain_resource_is_not_substituted():
 
 def test_role_takes_managed_policies_boundary_and_a_scoped_trust(team):
     role = team.props("MwaaExecutionRole")
-    assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"]
-    assert role["PermissionsBoundary"] == "arn:aws:iam::123456789012:policy/data-team-boundary"
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/data-team-tracing"}
+    ]
+    assert role["PermissionsBoundary"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/data-team-boundary"
+    }
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == {

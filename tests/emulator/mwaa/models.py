@@ -2,8 +2,10 @@
 
 Stock moto skips ``AWS::MWAA::Environment`` silently.  This model checks what MWAA
 checks at creation (role, versioned bucket with every public-access block, two
-subnets in two zones, security groups) and exposes Ref, Arn and WebserverUrl; the
-environments live in ``mwaa_backend``, which the MWAA API (``responses``) serves.
+subnets in two zones, security groups) and exposes Ref, Arn, WebserverUrl, the
+endpoint services and each log type's ``LoggingConfiguration.<Logs>.CloudWatchLogGroupArn``
+(the ``airflow-<name>-<Module>`` groups MWAA writes to); the environments live in
+``mwaa_backend``, which the MWAA API (``responses``) serves.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ class MwaaBackend:
 
 
 mwaa_backend = MwaaBackend()
+
+# LoggingConfiguration key -> the suffix of the log group MWAA writes to.
+LOG_GROUP_SUFFIXES = {
+    "DagProcessingLogs": "DAGProcessing",
+    "SchedulerLogs": "Scheduler",
+    "TaskLogs": "Task",
+    "WorkerLogs": "Worker",
+    "WebserverLogs": "WebServer",
+}
 
 
 def apply() -> None:
@@ -75,6 +86,7 @@ def apply() -> None:
                 "CeleryExecutorQueue",
                 "DatabaseVpcEndpointService",
                 "WebserverVpcEndpointService",
+                *(f"LoggingConfiguration.{logs}.CloudWatchLogGroupArn" for logs in LOG_GROUP_SUFFIXES),
             )
 
         def get_cfn_attribute(self, attribute_name: str):
@@ -82,6 +94,9 @@ def apply() -> None:
                 return self.arn
             if attribute_name == "WebserverUrl":
                 return self.webserver_url
+            if attribute_name.startswith("LoggingConfiguration.") and self.has_cfn_attr(attribute_name):
+                suffix = LOG_GROUP_SUFFIXES[attribute_name.split(".")[1]]
+                return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:airflow-{self.name}-{suffix}:*"
             if self.has_cfn_attr(attribute_name):
                 return f"emulated-{attribute_name}"
             raise UnformattedGetAttTemplateException()

@@ -7,7 +7,7 @@ each patch and keeps a canary per patch that fails once stock moto gets it right
 
 from __future__ import annotations
 
-from . import cloudformation, emr, kms, s3
+from . import cloudformation, emr, iam, kms, s3
 
 _applied = False
 
@@ -25,6 +25,7 @@ def apply(step_polls: int | None = None) -> None:
     cloudformation.apply()
     s3.apply()
     kms.apply()
+    iam.apply()
     mwaa_models.apply()
     _applied = True
 

@@ -14,6 +14,8 @@
 * Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
   policies...); those are now left behind silently, as a finished delete.
 * ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
+* YAML's ``!GetAtt Res.A.B.C`` was split at every dot; CloudFormation splits at the
+  first only (``LoggingConfiguration.TaskLogs.CloudWatchLogGroupArn`` is one attribute).
 """
 
 from __future__ import annotations
@@ -205,6 +207,22 @@ def apply_updates_and_deletes() -> None:
     parsing.clean_json = region_aware_clean_json
 
 
+def apply_getatt_split() -> None:
+    from moto.cloudformation import models, responses, utils
+
+    stock = utils.yaml_tag_constructor
+
+    def yaml_tag_constructor(loader, tag, node):
+        if tag == "!GetAtt" and not isinstance(node.value, list):
+            return {"Fn::GetAtt": node.value.split(".", 1)}
+        return stock(loader, tag, node)
+
+    # Both modules register the constructor by the name they imported, on every parse.
+    models.yaml_tag_constructor = yaml_tag_constructor
+    responses.yaml_tag_constructor = yaml_tag_constructor
+
+
 def apply() -> None:
     apply_change_sets()
     apply_updates_and_deletes()
+    apply_getatt_split()

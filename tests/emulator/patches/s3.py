@@ -1,6 +1,7 @@
 """S3 for CloudFormation: bucket settings and bucket policies.
 
-* ``AWS::S3::Bucket`` ignored VersioningConfiguration and PublicAccessBlockConfiguration.
+* ``AWS::S3::Bucket`` ignored VersioningConfiguration, PublicAccessBlockConfiguration
+  and LifecycleConfiguration.
 * ``AWS::S3::BucketPolicy`` was skipped; it is now applied to the bucket.  moto
   enforces bucket policies without their conditions, so a ``Deny`` on
   ``aws:SecureTransport = false`` would refuse every request; the emulator is reached
@@ -30,6 +31,12 @@ def apply_bucket_settings() -> None:
             backend.put_bucket_versioning(bucket.name, status)
         if properties.get("PublicAccessBlockConfiguration"):
             backend.put_public_access_block(bucket.name, properties["PublicAccessBlockConfiguration"])
+        rules = properties.get("LifecycleConfiguration", {}).get("Rules", [])
+        if rules:  # CloudFormation's shape, bar the rule's Id, is the API's
+            backend.put_bucket_lifecycle_configuration(
+                bucket.name,
+                [{"ID": r["Id"], "Filter": {"Prefix": ""}, **{k: v for k, v in r.items() if k != "Id"}} for r in rules],
+            )
         return bucket
 
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
