@@ -15,9 +15,8 @@ holds a half-written template.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import difflib
-import multiprocessing
+import json
 import os
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 from templates.settings import SettingsError, from_mapping
-from templates.stack import render
+from templates.stack import HEADER, build_template, to_yaml
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATE_NAME = "mwaa.yaml"
@@ -91,12 +90,44 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
 
 def render_all(settings: list) -> list[str]:
     """Render on every core: PyYAML's pure-Python emitter is most of the build time.
-    Settings are validated before this point, so workers only render."""
-    workers = min(len(settings), os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [render(s) for s in settings]
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(render, settings))
+    Templates are built here (milliseconds) and shared out by size, largest first, so
+    the cores finish together; forked children write their share's YAML back through a
+    pipe.  A plain fork, not a process pool: the pool's imports and start-up cost as
+    much as one template.  A child that fails has its share written here, so an error
+    surfaces in this process, as without workers."""
+    templates = [build_template(s) for s in settings]
+    workers = min(len(templates), os.cpu_count() or 1)
+    if workers < 2 or not hasattr(os, "fork"):
+        return [HEADER + to_yaml(t) for t in templates]
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for index in sorted(range(len(templates)), key=lambda i: -len(templates[i].resources)):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(index)
+        loads[lightest] += len(templates[index].resources)
+    children = []
+    for share in shares[1:]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write YAML, send it, leave without the parent's cleanup
+            code = 0
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
+                    json.dump([HEADER + to_yaml(templates[i]) for i in share], pipe)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end, share))
+    texts = {i: HEADER + to_yaml(templates[i]) for i in shares[0]}
+    for pid, read_end, share in children:
+        with os.fdopen(read_end, encoding="utf-8") as pipe:
+            received = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        rendered = json.loads(received) if status == 0 else [HEADER + to_yaml(templates[i]) for i in share]
+        texts.update(zip(share, rendered, strict=True))
+    return [texts[i] for i in range(len(templates))]
 
 
 def check(out: Path, files: dict[str, str], complete: bool) -> int:

@@ -48,6 +48,10 @@ def test_the_team_sample_deploys_with_everything_it_sets(env, mwaa):
     assert f"arn:aws:iam::{ACCOUNT}:policy/data-team-tracing" in attached
     rules = client(env, "s3").get_bucket_lifecycle_configuration(Bucket=found["EnvironmentBucketName"])["Rules"]
     assert {r["ID"] for r in rules} == {"ExpireOldVersionsKeepNewestTen", "AbortIncompleteUploads"}
+    sync = make(env, "sync", ENV="team", DAGS="dags")
+    assert sync.returncode == 0, sync.stderr
+    keys = [o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=found["EnvironmentBucketName"])["Contents"]]
+    assert "teams/data/dags/emr_steps.py" in keys and not [k for k in keys if k.startswith("dags/")]
 
 
 def test_the_byo_sample_uses_the_given_role_bucket_and_vpc(env, mwaa):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from templates.settings import from_mapping
+from templates.stack import build_template, to_yaml
 from tests.template.conftest import COMMITTED, ROOT, run_build_py, snapshot
 
 MAX_TEMPLATE_BYTES = 51_200
@@ -32,6 +35,14 @@ def test_same_settings_give_byte_identical_yaml(tmp_path: Path) -> None:
             == (tmp_path / "12345" / name).read_bytes()
             == (ROOT / "out" / name).read_bytes()
         )
+
+
+@pytest.mark.parametrize("name", ["mwaa", *sorted(p.stem for p in (ROOT / "environments").glob("*.toml"))])
+def test_the_fast_yaml_path_writes_what_troposphere_writes(name: str) -> None:
+    """render() skips cfn-flip's ODict round trip; the bytes must not change."""
+    values = {} if name == "mwaa" else tomllib.loads((ROOT / "environments" / f"{name}.toml").read_text())
+    template = build_template(from_mapping(values))
+    assert to_yaml(template) == template.to_yaml()
 
 
 def test_template_deploys_without_an_artifacts_bucket() -> None:
