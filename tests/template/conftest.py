@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,21 @@ def run_build_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Names, bytes and modification times: what "nothing written" compares."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def assert_refused(tmp_path: Path, args: list[str], setting: str, allowed: str) -> None:
+    """build.py with ``args`` exits 2 with one line naming ``setting`` and ``allowed``, and
+    leaves a copy of out/ exactly as it was."""
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "out", out)
+    before = snapshot(out)
+    result = run_build_py(*args, "--out", str(out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert setting in lines[0] and allowed in lines[0], lines[0]
+    assert snapshot(out) == before, "nothing written, no temporary file left"
 
 
 def rendered(**settings: object) -> Cfn:

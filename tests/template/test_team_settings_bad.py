@@ -5,12 +5,9 @@ file can hold (tables, arrays of tables)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.template.conftest import ROOT, run_build_py, snapshot
+from tests.template.conftest import assert_refused
 
 MICRO = ["--set", "environment_class=mw1.micro", "--set", "max_workers=1", "--set", "schedulers=1"]
 PRIVATE = ["--set", "webserver_access_mode=PRIVATE_ONLY"]
@@ -163,26 +160,13 @@ BAD_FILES = [
 ]
 
 
-def _assert_one_line_and_nothing_written(tmp_path: Path, args: list[str], setting: str, allowed: str) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(ROOT / "out", out)
-    before = snapshot(out)
-    result = run_build_py(*args, "--out", str(out))
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    assert setting in lines[0] and allowed in lines[0], lines[0]
-    assert snapshot(out) == before, "nothing written, no temporary file left"
-
-
 @pytest.mark.parametrize("args,setting,allowed", BAD_SET, ids=[" ".join(c[0][1::2]) for c in BAD_SET])
 def test_bad_team_settings_exit_2_with_one_line_and_write_nothing(tmp_path, args, setting, allowed):
-    _assert_one_line_and_nothing_written(tmp_path, args, setting, allowed)
+    assert_refused(tmp_path, args, setting, allowed)
 
 
 @pytest.mark.parametrize("content,setting,allowed", BAD_FILES, ids=[f"{c[1]}:{c[2]}" for c in BAD_FILES])
 def test_bad_team_settings_files_exit_2_with_one_line_and_write_nothing(tmp_path, content, setting, allowed):
     settings = tmp_path / "team.toml"
     settings.write_text(content)
-    _assert_one_line_and_nothing_written(tmp_path, ["--settings", str(settings)], setting, allowed)
+    assert_refused(tmp_path, ["--settings", str(settings)], setting, allowed)
