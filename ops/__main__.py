@@ -21,13 +21,14 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
-from . import airflow, stack, sync
+from . import airflow, preflight, stack, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
 from .overrides import prepare
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 ENV_LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
+AIRFLOW_VERSION = re.compile(r"([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2})?")  # empty: the template's
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]{1,2}")
 PROFILE = re.compile(r"[A-Za-z0-9_.@+=,/:][A-Za-z0-9_.@+=,/: -]{0,127}")
 DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h)?")
@@ -92,11 +93,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.add_argument("--params", default=env("PARAMS"), help="NAME=VALUE ... (PARAMS)")
         if name == "diff":
             p.add_argument("--base", default=env("BASE", "HEAD"), help="git revision for the template diff (BASE)")
-    p = sub.add_parser("sync")
-    p.add_argument("--dags", default=env("DAGS"))
-    p.add_argument("--plugins", default=env("PLUGINS"))
-    p.add_argument("--startup", default=env("STARTUP"))
-    p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder no longer has")
+    for name in ("sync", "preflight"):
+        p = sub.add_parser(name)
+        p.add_argument("--dags", default=env("DAGS"))
+        p.add_argument("--plugins", default=env("PLUGINS"))
+        p.add_argument("--startup", default=env("STARTUP"))
+        p.add_argument("--template", default=env("TEMPLATE"), help="where the Airflow version comes from")
+        p.add_argument("--airflow-version", default=env("AIRFLOW_VERSION"), help="check another version (upgrade)")
+        if name == "sync":
+            p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder lacks")
+            p.add_argument("--skip-preflight", default=env("SKIP_PREFLIGHT"), help="flag: upload unchecked")
     sub.add_parser("outputs")
     sub.add_parser("ui")
     p = sub.add_parser("airflow")
@@ -136,14 +142,20 @@ def run(args: argparse.Namespace) -> int:
         else:
             stack.template_diff(args.base.strip(), Path("out").absolute())
             action = partial(stack.preview, stack=name, deployment=deployment)
-    elif args.action == "sync":
+    elif args.action in ("sync", "preflight"):
+        dags = folder_or_file("DAGS", args.dags, "dags")
+        plugins = folder_or_file("PLUGINS", args.plugins, "plugins")
+        startup = folder_or_file("STARTUP", args.startup, "startup.sh")
+        template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
+        version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
+        if args.action == "preflight" or not flag("SKIP_PREFLIGHT", args.skip_preflight):
+            preflight.run(preflight.target(template, version, dags, plugins, startup), timeouts.total)
+            if args.action == "preflight":
+                return 0
+        else:
+            print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
         action = partial(
-            sync.sync,
-            stack=name,
-            dags=folder_or_file("DAGS", args.dags, "dags"),
-            plugins=folder_or_file("PLUGINS", args.plugins, "plugins"),
-            startup=folder_or_file("STARTUP", args.startup, "startup.sh"),
-            delete=flag("DELETE", args.delete),
+            sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=flag("DELETE", args.delete)
         )
     elif args.action == "outputs":
         action = partial(stack.print_outputs, stack=name)

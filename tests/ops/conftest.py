@@ -27,14 +27,20 @@ def emulator(tmp_path_factory):
 
 
 def base_env(tmp: Path) -> dict[str, str]:
-    """No real profile, no instance metadata, nothing but what the test sets."""
+    """No real profile, no instance metadata, nothing but what the test sets; and no way
+    out: every address but 127.0.0.1 goes to a proxy on a closed local port, so a URL
+    in a file under test (a --constraint line) is unreachable instead of fetched."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    dead_proxy = f"http://127.0.0.1:{closed_port()}"
     return {
         **keep,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
         "HOME": str(tmp),
+        "https_proxy": dead_proxy,
+        "http_proxy": dead_proxy,
+        "no_proxy": "127.0.0.1,localhost",
     }
 
 
