@@ -15,7 +15,10 @@ not only the first; the run ends in one summary line.  Exit 1 when any check fai
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any
 
 from ..aws import OpsError, UsageError
 from ..overrides import read_template
+from ..sync_plan import local_files
 from . import layout, requirements, venvs
 
 # Airflow's own default for core.dagbag_import_timeout, which MWAA keeps unless the
@@ -95,9 +99,15 @@ def run(check: Target, timeout: float) -> int:
     if why:
         report(requirements_file, None, why)
     plugins = check.plugins if check.plugins.is_dir() else None
-    parsed = venvs.run_json(
-        python, ["dags", str(check.dags), str(plugins or ""), f"{check.import_timeout:g}"], timeout, site
-    )
+    with tempfile.TemporaryDirectory(prefix="mwaa-stack-preflight-dags-") as staged:
+        # Parsed: exactly what `make sync` would upload (no caches, no followed folder links).
+        for relative, source in local_files(check.dags, "DAGS").items():
+            (Path(staged) / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, Path(staged) / relative)
+        parsed = venvs.run_json(
+            python, ["dags", staged, str(plugins or ""), f"{check.import_timeout:g}"], timeout, site
+        )
+    parsed = json.loads(json.dumps(parsed).replace(json.dumps(staged)[1:-1], json.dumps(str(check.dags))[1:-1]))
     for file, error in sorted(parsed["import_errors"].items()):
         line = _error_line(error, file)
         report(file, line, _last_line(error))

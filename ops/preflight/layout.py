@@ -51,15 +51,18 @@ def plugin_problems(plugins: Path) -> list[Problem]:
     cached = sorted({n.split("__pycache__")[0] + "__pycache__" for n in names if "__pycache__/" in n})
     problems += [(where, None, f"{c} is compiled cache: leave it out of plugins.zip") for c in cached]
     tops = {n.split("/", 1)[0] for n in names}
+    # The classic mistake: zipping the folder instead of its contents, so everything sits one
+    # level down in a folder named like the folder.  A lone package or namespace folder
+    # (operators/custom.py) is a layout Airflow loads, and is left alone.
     if len(tops) == 1 and all("/" in n for n in names):
         [top] = tops
-        if f"{top}/__init__.py" not in names:
+        if top in ("plugins", plugins.stem):
             problems.append(
                 (
                     where,
                     None,
-                    f"everything is inside {top}/: MWAA looks for plugins at the zip's root; move the contents "
-                    f"of {top}/ up one level",
+                    f"everything is inside {top}/: MWAA unpacks plugins.zip into its plugins folder, so this "
+                    f"ends up in plugins/{top}/; move the contents of {top}/ up one level",
                 )
             )
     return problems

@@ -51,8 +51,8 @@ def test_every_broken_part_is_reported_at_once(offline, tree):
         requirements.write("apache-airflow-providers-amazon==8.0.0\n")
     (dags / "broken.py").write_text("from airflow import DAG\nimport not_a_module_anywhere\n")
     (dags / "twin.py").write_text((dags / "emr_steps.py").read_text())
-    (tree / "plugins" / "myplugins").mkdir(parents=True)
-    (tree / "plugins" / "myplugins" / "hooks.py").write_text("X = 1\n")
+    (tree / "plugins" / "plugins").mkdir(parents=True)
+    (tree / "plugins" / "plugins" / "hooks.py").write_text("X = 1\n")
     (tree / "startup.sh").write_text('#!/bin/bash\nif [ -z "$X" ] then\n  echo no\nfi\n')
     result = preflight(offline, tree)
     assert result.returncode != 0
@@ -64,7 +64,7 @@ def test_every_broken_part_is_reported_at_once(offline, tree):
     ) in found
     assert "broken.py:2: ModuleNotFoundError: No module named 'not_a_module_anywhere'" in found
     assert "twin.py: AirflowDagDuplicatedIdException" in found and "emr_steps" in found
-    assert "plugins: everything is inside myplugins/" in found
+    assert "plugins: everything is inside plugins/" in found
     assert "startup.sh:4: bash: syntax error near unexpected token" in found
     [line] = error_lines(result)
     assert "preflight found 5 problem(s)" in line
