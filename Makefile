@@ -68,7 +68,7 @@ lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, then cfn-lint (inf
 	@echo "ruff: no findings; formatted"
 	@$(VENV)/bin/cfn-lint --include-checks I --regions us-east-1 eu-west-1 ap-northeast-1 -- out/*.yaml
 	@echo "cfn-lint: no findings in $$(ls out/*.yaml | tr '\n' ' ')"
-	@$(SECURITY_VENV)/bin/python scripts/security_gates.py out/*.yaml
+	@$(SECURITY_VENV)/bin/python -m scripts.security_gates out/*.yaml
 
 fmt: $(VENV)/.installed ## Format and fix the Python code with ruff
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

@@ -23,7 +23,7 @@ from typing import NoReturn
 
 from . import airflow, preflight, stack, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
-from .overrides import prepare
+from .overrides import default_template, prepare
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
@@ -113,11 +113,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = sub.add_parser("destroy")
     p.add_argument("--yes", default=env("YES"), help="flag: skip the confirmation")
     return parser.parse_args(argv)
-
-
-def default_template(env: str) -> Path:
-    own = Path("out") / f"mwaa-{env}.yaml"
-    return own if own.is_file() else Path("out") / "mwaa.yaml"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -37,6 +37,12 @@ class Deployment:
     values: dict[str, str]
 
 
+def default_template(env: str) -> Path:
+    """``out/mwaa-<env>.yaml`` when the environment has its own template, else ``out/mwaa.yaml``."""
+    own = Path("out") / f"mwaa-{env}.yaml"
+    return own if own.is_file() else Path("out") / "mwaa.yaml"
+
+
 def prepare(path: Path, params: str, stack: str, env: str) -> Deployment:
     """Read ``path`` and check ``params`` against it; ``EnvironmentName`` defaults to the stack's
     name and ``AppEnv`` to the environment label, so two stacks never collide."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Security gates over generated templates: checkov, then parliament on every IAM policy.
 
-    python scripts/security_gates.py out/*.yaml
+    python -m scripts.security_gates out/*.yaml
 
 checkov (CloudFormation framework, no download from Prisma Cloud): no failed
 check; a check that cannot apply is skipped in the resource's Metadata with a
@@ -24,16 +24,12 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from ops.intrinsics import pseudo_parameters, resolve
+
 ACCOUNT, REGION, PARTITION = "123456789012", "eu-west-1", "aws"
-PSEUDO = {
-    "AWS::AccountId": ACCOUNT,
-    "AWS::Region": REGION,
-    "AWS::Partition": PARTITION,
-    "AWS::StackName": "mwaa-stack",
-    "AWS::URLSuffix": "amazonaws.com",
-}
 
 # (parliament issue, statement Sid) -> why it is accepted.
 WAIVERS = {
@@ -45,54 +41,25 @@ WAIVERS = {
 }
 
 
-def resolve(node, template: dict, parameters: dict[str, str]):
-    """Replace Ref/GetAtt/Sub/Join/If with concrete values a policy linter can read."""
-    if isinstance(node, list):
-        return [resolve(item, template, parameters) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "Ref" in node:
-        return reference(node["Ref"], template, parameters)
-    if "Fn::GetAtt" in node:
-        return attribute(*node["Fn::GetAtt"], template)
-    if "Fn::Sub" in node:
-        text, local = (node["Fn::Sub"], {}) if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"]
+def physical(template: dict) -> Callable[[str, str | None], str]:
+    """Names and attributes of the template's resources, of a fixed made-up stack."""
 
-        def substitute(match: re.Match) -> str:
-            name = match.group(1)
-            if name in local:
-                return str(resolve(local[name], template, parameters))
-            if "." in name:
-                return str(attribute(*name.split(".", 1), template))
-            return str(reference(name, template, parameters))
+    def name_or_attribute(logical_id: str, attribute: str | None) -> str:
+        resource = template["Resources"][logical_id]["Type"]
+        if attribute is None:
+            return {
+                "AWS::S3::Bucket": f"mwaa-stack-{logical_id.lower()}-1a2b3c",
+                "AWS::IAM::Role": f"mwaa-stack-{logical_id}-1A2B3C",
+            }.get(resource, f"{logical_id.lower()}-0123456789abcdef0")
+        if resource == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:{PARTITION}:s3:::mwaa-stack-{logical_id.lower()}-1a2b3c"
+        if resource == "AWS::IAM::Role" and attribute == "Arn":
+            return f"arn:{PARTITION}:iam::{ACCOUNT}:role/service-role/mwaa-stack-{logical_id}-1A2B3C"
+        if resource == "AWS::KMS::Key" and attribute == "Arn":
+            return f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        return f"{logical_id.lower()}-{attribute.lower()}-0123456789abcdef0"
 
-        return re.sub(r"\$\{([^}!]+)\}", substitute, text)
-    if "Fn::Join" in node:
-        separator, items = node["Fn::Join"]
-        return separator.join(str(i) for i in resolve(items, template, parameters))
-    return {key: resolve(value, template, parameters) for key, value in node.items()}
-
-
-def reference(name: str, template: dict, parameters: dict[str, str]) -> str:
-    if name in PSEUDO:
-        return PSEUDO[name]
-    if name in parameters:
-        return parameters[name]
-    resource = template["Resources"][name]["Type"]
-    return {"AWS::S3::Bucket": f"mwaa-stack-{name.lower()}-1a2b3c", "AWS::IAM::Role": f"mwaa-stack-{name}-1A2B3C"}.get(
-        resource, f"{name.lower()}-0123456789abcdef0"
-    )
-
-
-def attribute(name: str, attr: str, template: dict) -> str:
-    resource = template["Resources"][name]["Type"]
-    if resource == "AWS::S3::Bucket" and attr == "Arn":
-        return f"arn:{PARTITION}:s3:::mwaa-stack-{name.lower()}-1a2b3c"
-    if resource == "AWS::IAM::Role" and attr == "Arn":
-        return f"arn:{PARTITION}:iam::{ACCOUNT}:role/service-role/mwaa-stack-{name}-1A2B3C"
-    if resource == "AWS::KMS::Key" and attr == "Arn":
-        return f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-    return f"{name.lower()}-{attr.lower()}-0123456789abcdef0"
+    return name_or_attribute
 
 
 def policies(path: Path) -> list[tuple[str, dict]]:
@@ -100,6 +67,7 @@ def policies(path: Path) -> list[tuple[str, dict]]:
 
     template = load_yaml(path.read_text())
     parameters = {k: str(v.get("Default", f"{k.lower()}-value")) for k, v in template.get("Parameters", {}).items()}
+    values = {**pseudo_parameters(ACCOUNT, REGION, "mwaa-stack", PARTITION), **parameters}
     found = []
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
@@ -110,7 +78,7 @@ def policies(path: Path) -> list[tuple[str, dict]]:
             # the template tests assert their principals instead.
             for inline in props.get("Policies", []):
                 found.append((f"{logical_id} {inline['PolicyName']}", inline["PolicyDocument"]))
-    return [(name, resolve(document, template, parameters)) for name, document in found]
+    return [(name, resolve(document, values, physical(template))) for name, document in found]
 
 
 def run_parliament(paths: list[Path]) -> int:

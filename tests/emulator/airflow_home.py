@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 
 
-def configure(region: str, prefix: str = "mwaa-stack-airflow-") -> str:
-    """Point Airflow at a new home and at dags/, and AWS at dummy credentials; returns the home."""
+def configure(region: str, prefix: str = "mwaa-stack-airflow-", dags: Path = DAGS) -> str:
+    """Point Airflow at a new home and at ``dags``, and AWS at dummy credentials; returns the home."""
     home = tempfile.mkdtemp(prefix=prefix)
     os.environ.update(
         {
             "AIRFLOW_HOME": home,
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             # What the MWAA template sets (Airflow's default too, stated for parity).
             "AIRFLOW__CORE__DAG_RUN_CONF_OVERRIDES_PARAMS": "True",
@@ -52,9 +52,13 @@ def dagbag(folder: Path = DAGS) -> Any:
     return DagBag(dag_folder=str(folder))
 
 
-def aws_connection(endpoint: str, region: str) -> str:
-    """Airflow's aws_default connection (AIRFLOW_CONN_AWS_DEFAULT) on the emulator."""
-    return f"aws://?endpoint_url={endpoint}&region_name={region}"
+def aws_connection(endpoint: str, region: str, key: tuple[str, str] | None = None) -> str:
+    """Airflow's aws_default connection (AIRFLOW_CONN_AWS_DEFAULT, in its JSON form) on the
+    emulator, as the identity of ``key`` (access key id, secret) when given."""
+    import json
+
+    login = {"login": key[0], "password": key[1]} if key else {}
+    return json.dumps({"conn_type": "aws", **login, "extra": {"endpoint_url": endpoint, "region_name": region}})
 
 
 def emr_client(endpoint: str, region: str) -> Any:

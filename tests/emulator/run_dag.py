@@ -7,17 +7,27 @@ Starts patched moto on a free loopback port, creates an emulated EMR cluster
 (used as ``cluster_id`` unless the conf names one), runs the DAG with
 ``dag.test()`` in a throw-away AIRFLOW_HOME, and prints every task's state.
 ``--fail app1`` makes the next step whose name contains ``app1`` fail once.
-Exit status 0 when the run succeeded, 1 when it failed, 2 on bad input.
+
+The run has the execution role's permissions: the DAG's AWS calls are made as an
+identity holding exactly the execution policy of the environment's template
+(``TEMPLATE``, else ``out/mwaa-ENV.yaml``, else ``out/mwaa.yaml``), with moto's IAM
+authorization on (``permissions.py`` says how far that goes).  Each refused call ends
+the run with ``denied: <service:Action> on <resource> — add it to extra_policy_statements``.
+``DAGS`` names another DAG folder.
+Exit status 0 when the run succeeded, 1 when it failed or a call was denied, 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 
-from tests.emulator import Emulator, airflow_home, script_steps
+from ops.overrides import default_template
+from tests.emulator import Emulator, airflow_home, permissions, script_steps
 
 REGION = os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
 POKE_SECONDS = 1.0
@@ -42,41 +52,61 @@ def main(argv: list[str]) -> int:
         print(f"run_dag: error: CONF must be a JSON object, got {args.conf!r} ({err})", file=sys.stderr)
         return 2
 
-    airflow_home.configure(REGION, prefix="mwaa-stack-dag-test-")
+    env = os.environ.get("MWAA_STACK_ENV") or "dev"
+    template = Path(os.environ.get("MWAA_STACK_TEMPLATE") or default_template(env)).absolute()
+    dags = Path(os.environ.get("MWAA_STACK_DAGS") or airflow_home.DAGS).absolute()
+    if not template.is_file() or not dags.is_dir():
+        missing = f"TEMPLATE {template} is not a file" if not template.is_file() else f"DAGS {dags} is not a folder"
+        print(f"run_dag: error: {missing}", file=sys.stderr)
+        return 2
+    airflow_home.configure(REGION, prefix="mwaa-stack-dag-test-", dags=dags)
+    bag = airflow_home.dagbag(dags)
+    if args.dag_id not in bag.dags:
+        known = ", ".join(sorted(bag.dags)) or "none"
+        problems = f"; import errors in {', '.join(sorted(bag.import_errors))}" if bag.import_errors else ""
+        print(f"run_dag: error: no DAG {args.dag_id!r} in {dags} (DAGs: {known}){problems}", file=sys.stderr)
+        return 2
+    policy = permissions.execution_policy(template, REGION, f"mwaa-{env}")
     airflow_home.migrate()
     with Emulator(REGION, step_polls=2) as emulator:
         for name in filter(None, args.fail.split(",")):
             script_steps(name.strip(), ["FAILED"])
-        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = airflow_home.aws_connection(emulator.moto_url, REGION)
         emr = airflow_home.emr_client(emulator.moto_url, REGION)
         cluster = airflow_home.new_cluster(emr, "dag-test")
         conf.setdefault("cluster_id", cluster)
+        key = None
+        if policy is None:
+            print(f"permissions: {template.name} uses a role it does not create; calls are not checked against it")
+        else:
+            key = permissions.create_identity(emulator.moto_url, REGION, policy)
+            print(f"permissions: the DAG runs with the execution policy of {template.name}", flush=True)
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = airflow_home.aws_connection(emulator.moto_url, REGION, key)
         print(f"emulated EMR at {emulator.moto_url}, cluster {cluster}; conf {json.dumps(conf)}", flush=True)
-        return run(args.dag_id, conf, emr)
+        with permissions.enforced() if key else contextlib.nullcontext([]) as denied:
+            code = run(bag.dags[args.dag_id], conf)
+        print_steps(emr, conf.get("cluster_id"))
+        for line in permissions.report(denied):
+            print(line)
+        return 1 if denied else code
 
 
-def run(dag_id: str, conf: dict, emr) -> int:
-    bag = airflow_home.dagbag()
-    if bag.import_errors or dag_id not in bag.dags:
-        print(
-            f"run_dag: error: DAG {dag_id!r} not found in dags/ (import errors: {bag.import_errors})", file=sys.stderr
-        )
-        return 2
-    dag = bag.dags[dag_id]
+def run(dag, conf: dict) -> int:
     airflow_home.fast_sensors(dag, POKE_SECONDS)
     dag_run = dag.test(run_conf=conf)
     print(f"\nDAG run {dag_run.run_id}: {dag_run.state}")
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     for task in dag.tasks:  # in the order the DAG file defines them
         print(f"  {task.task_id:<24} {states.get(task.task_id)}")
-    cluster = conf.get("cluster_id")
+    return 0 if dag_run.state == "success" else 1
+
+
+def print_steps(emr, cluster: str | None) -> None:
     try:
         steps = emr.list_steps(ClusterId=cluster)["Steps"]
     except emr.exceptions.InvalidRequestException:
         steps = []
     for step in reversed(steps):
         print(f"  EMR step {step['Id']} {step['Status']['State']:<10} {step['Name']}")
-    return 0 if dag_run.state == "success" else 1
 
 
 if __name__ == "__main__":

@@ -274,7 +274,8 @@ SECURITY_PYTHON = ROOT / ".venv-security" / "bin" / "python"
 
 def gates(*paths: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(SECURITY_PYTHON), str(ROOT / "scripts" / "security_gates.py"), *map(str, paths)],
+        [str(SECURITY_PYTHON), "-m", "scripts.security_gates", *map(str, paths)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,

@@ -181,6 +181,8 @@ def test_dag_test_command_runs_against_its_own_emulator():
     assert re.search(r"^  app2\.watch_step_1 +failed$", result.stdout, re.M)
     assert re.search(r"^  app2\.done +success$", result.stdout, re.M)
     assert len(re.findall(r"EMR step s-\w+ COMPLETED", result.stdout)) == 2
+    assert "permissions: the DAG runs with the execution policy of mwaa-dev.yaml" in result.stdout
+    assert "denied: " not in result.stdout, "the workflow needs nothing the execution policy lacks"
 
 
 def test_dag_test_command_rejects_bad_conf():
