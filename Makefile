@@ -87,12 +87,13 @@ test: check lint test-template test-ops test-workflow ## Everything CI runs: out
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
 	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
 
-dag-test: $(AIRFLOW_VENV)/.installed ## Run DAG once against emulated EMR: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
+dag-test: $(AIRFLOW_VENV)/.installed ## Run a DAG once against emulated EMR with the execution role's permissions: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
 	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag
 
-bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time
+bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time; preflight time
 	@$(PY) scripts/bench_build.py
 	@$(AIRFLOW_VENV)/bin/python scripts/bench_dag_parse.py
+	@$(PY) scripts/bench_preflight.py
 
 deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
 	@$(OPS) deploy

@@ -21,7 +21,8 @@ from ..aws import OpsError
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_VENVS = {"3": ".venv-airflow", "2": ".venv-airflow2"}
-CACHE = ROOT / ".cache" / "preflight"
+# MWAA_STACK_PREFLIGHT_CACHE: another place for it (the benchmark keeps the repository's own).
+CACHE = Path(os.environ.get("MWAA_STACK_PREFLIGHT_CACHE") or ROOT / ".cache" / "preflight")
 
 
 def base_python(version: str, timeout: float) -> Path:
