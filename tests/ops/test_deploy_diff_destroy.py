@@ -201,6 +201,7 @@ def test_make_without_a_target_lists_the_targets(env):
         "test",
         "deploy",
         "diff",
+        "preflight",
         "sync",
         "ui",
         "airflow",
