@@ -143,15 +143,15 @@ def run(args: argparse.Namespace) -> int:
         startup = folder_or_file("STARTUP", args.startup, "startup.sh")
         template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
         version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
-        if args.action == "preflight" or not flag("SKIP_PREFLIGHT", args.skip_preflight):
-            preflight.run(preflight.target(template, version, dags, plugins, startup), timeouts.total)
-            if args.action == "preflight":
-                return 0
-        else:
+        syncing = args.action == "sync"
+        delete = syncing and flag("DELETE", args.delete)
+        if syncing and flag("SKIP_PREFLIGHT", args.skip_preflight):
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
-        action = partial(
-            sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=flag("DELETE", args.delete)
-        )
+        else:
+            preflight.run(preflight.target(template, version, dags, plugins, startup), timeouts.total)
+            if not syncing:
+                return 0
+        action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete)
     elif args.action == "outputs":
         action = partial(stack.print_outputs, stack=name)
     elif args.action == "ui":

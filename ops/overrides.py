@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .aws import UsageError
+from .intrinsics import load_template
 from .rules import broken_rules
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9]{1,255}")
@@ -64,15 +65,13 @@ def check_rules(body: dict[str, Any], values: dict[str, str], source: str) -> No
 def read_template(path: Path) -> tuple[str, dict[str, Any]]:
     """A CloudFormation template from a YAML or JSON file (its text and its data), or one line
     saying why it is not one."""
-    from cfn_flip import load_yaml
-
     if not path.exists():
         raise UsageError(f"TEMPLATE: {path} does not exist; `make template` builds out/")
     if not path.is_file():
         raise UsageError(f"TEMPLATE: {path} is not a file")
     try:
         text = path.read_text(encoding="utf-8")
-        data = load_yaml(text)
+        data = load_template(text)
     except UnicodeDecodeError:
         raise UsageError(f"TEMPLATE: {path} is not UTF-8 text") from None
     except Exception as err:  # yaml.YAMLError and its many subclasses

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
 from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of
+from .intrinsics import load_template
 from .sync_plan import (
     DAG_SUFFIXES,
     DIGEST_KEY,
@@ -157,10 +158,8 @@ def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Map
 
 
 def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
-    from cfn_flip import load_yaml
-
     body = aws.client("cloudformation").get_template(StackName=stack)["TemplateBody"]
-    return body if isinstance(body, dict) else load_yaml(body)
+    return body if isinstance(body, dict) else load_template(body)
 
 
 def point_environment_at(

@@ -46,12 +46,17 @@ def check_dags(dags: str, plugins: str, timeout: str) -> dict:
         files.setdefault(dag.fileloc, []).append(dag_id)
     return {
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-        # Airflow 3 names files relative to the DAG folder, Airflow 2 absolutely.
-        "durations": {os.path.join(dags, s.file): s.duration.total_seconds() for s in bag.dagbag_stats},
+        "durations": {_in_folder(dags, s.file): s.duration.total_seconds() for s in bag.dagbag_stats},
         "dags": files,
         "plugin_errors": plugin_errors,
         "seconds": time.monotonic() - started,
     }
+
+
+def _in_folder(dags: str, file: str) -> str:
+    """Airflow 3 names a file relative to the DAG folder; Airflow 2 with the folder cut off
+    its front ("/emr_steps.py")."""
+    return file if file.startswith(dags) else os.path.join(dags, file.lstrip("/"))
 
 
 def import_plugins(folder: str) -> dict[str, str]:

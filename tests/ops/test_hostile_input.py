@@ -45,6 +45,8 @@ TARGETS = {
     "YES": "destroy",
     "DELETE": "sync",
     "TIMEOUT": "outputs",
+    "AIRFLOW_VERSION": "preflight",
+    "SKIP_PREFLIGHT": "sync",
 }
 
 
@@ -94,7 +96,7 @@ def test_yes_that_says_no_never_destroys(env, deployed, answer):
     assert STACK in stacks(env)
 
 
-@pytest.mark.parametrize(("variable", "target"), [("YES", "destroy"), ("DELETE", "sync")])
+@pytest.mark.parametrize(("variable", "target"), [("YES", "destroy"), ("DELETE", "sync"), ("SKIP_PREFLIGHT", "sync")])
 def test_a_flag_that_is_neither_yes_nor_no_is_a_mistake(env, deployed, variable, target):
     result = make(env, target, **{variable: "maybe"})
     assert result.returncode != 0
