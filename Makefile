@@ -23,7 +23,8 @@ SECURITY_VENV := .venv-security
 # with $(value ...): it never passes through a shell or through make's own expansion, so
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
-	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT
+	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
+	TYPE SINCE FOLLOW RUN TASK
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -31,7 +32,7 @@ unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(
 OPS := $(PY) -m ops
 
 .PHONY: help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
-	deploy diff preflight sync outputs ui airflow trigger destroy fmt
+	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -104,11 +105,20 @@ diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), 
 preflight: $(VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
 	@$(OPS) preflight
 
-sync: $(VENV)/.installed ## Preflight, then upload dags/ (DELETE=1 also removes S3-only files); bump requirements/plugins/startup
+sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
 	@$(OPS) sync
 
 outputs: $(VENV)/.installed ## The stack's outputs
 	@$(OPS) outputs
+
+status: $(VENV)/.installed ## The environment on one screen: status, version, size, last update, UI, scheduler health
+	@$(OPS) status
+
+logs: $(VENV)/.installed ## The environment's CloudWatch logs: TYPE=task|scheduler|worker|webserver|dag-processing SINCE=1h FOLLOW=1 DAG= RUN= TASK=
+	@$(OPS) logs
+
+drift: $(VENV)/.installed ## CloudFormation drift of the stack, resource by resource
+	@$(OPS) drift
 
 ui: $(VENV)/.installed ## Print (and open) a one-time login URL for the Airflow UI
 	@$(OPS) ui

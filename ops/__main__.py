@@ -21,18 +21,23 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
-from . import airflow, preflight, stack, sync
+from . import airflow, logs, preflight, stack, status, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
 from .overrides import default_template, prepare
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 ENV_LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
+RUN_ID = re.compile(r"[A-Za-z0-9_.:+-]{0,250}")
+TASK_ID = re.compile(r"[A-Za-z0-9_.-]{0,250}")
+# Waits longer by default than a request: a sync follows one environment update (MWAA: 10-30 min).
+TOTAL_DEFAULTS = {"sync": 60 * 60.0}
 AIRFLOW_VERSION = re.compile(r"([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2})?")  # empty: the template's
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]{1,2}")
 PROFILE = re.compile(r"[A-Za-z0-9_.@+=,/:][A-Za-z0-9_.@+=,/: -]{0,127}")
-DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h)?")
-UNITS = {"s": 1, "m": 60, "h": 3600, None: 1}
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+LOG_RETENTION_LIMIT = 3653 * 86400.0  # CloudWatch's longest retention: SINCE cannot reach further
 
 
 def flag(name: str, value: str) -> bool:
@@ -46,13 +51,14 @@ def flag(name: str, value: str) -> bool:
 
 
 def duration(name: str, value: str, default: float, limit: float = 24 * 3600) -> float:
-    """Seconds from ``30``, ``30s``, ``5m`` or ``2h``; empty is the default."""
+    """Seconds from ``30``, ``30s``, ``5m``, ``2h`` or ``7d``; empty is the default."""
     if not value.strip():
         return default
     match = DURATION.fullmatch(value.strip())
     seconds = float(match.group(1)) * UNITS[match.group(2)] if match else 0
     if not 0 < seconds <= limit:
-        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, more than 0 and at most 24h")
+        most = f"{limit / 86400:g}d" if limit > 86400 else f"{limit / 3600:g}h" if limit >= 3600 else f"{limit:g}s"
+        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, more than 0 and at most {most}")
     return seconds
 
 
@@ -86,6 +92,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connect-timeout", default=env("CONNECT_TIMEOUT"))
     parser.add_argument("--read-timeout", default=env("READ_TIMEOUT"))
     parser.add_argument("--timeout", default=env("TIMEOUT"))
+    parser.add_argument("--poll", default=env("POLL"), help="how often waits ask again (POLL)")
     sub = parser.add_subparsers(dest="action", required=True)
     for name in ("deploy", "diff"):
         p = sub.add_parser(name)
@@ -103,7 +110,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if name == "sync":
             p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder lacks")
             p.add_argument("--skip-preflight", default=env("SKIP_PREFLIGHT"), help="flag: upload unchecked")
+            p.add_argument("--nowait", default=env("NOWAIT"), help="flag: do not wait for the environment update")
     sub.add_parser("outputs")
+    sub.add_parser("status")
+    sub.add_parser("drift")
+    p = sub.add_parser("logs")
+    p.add_argument("--type", default=env("TYPE", "task"), help=", ".join(logs.TYPES))
+    p.add_argument("--since", default=env("SINCE", "1h"), help="how far back: 30m, 1h, 2d... (SINCE)")
+    p.add_argument("--follow", default=env("FOLLOW"), help="flag: keep printing new events (FOLLOW)")
+    p.add_argument("--dag", default=env("DAG"))
+    p.add_argument("--run", default=env("RUN"))
+    p.add_argument("--task", default=env("TASK"))
     sub.add_parser("ui")
     p = sub.add_parser("airflow")
     p.add_argument("--cmd", default=env("CMD", "version"))
@@ -126,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
     timeouts = Timeouts(
         connect=duration("CONNECT_TIMEOUT", args.connect_timeout, Timeouts.connect, limit=600),
         read=duration("READ_TIMEOUT", args.read_timeout, Timeouts.read, limit=3600),
-        total=duration("TIMEOUT", args.timeout, Timeouts.total),
+        total=duration("TIMEOUT", args.timeout, TOTAL_DEFAULTS.get(args.action, Timeouts.total)),
+        poll=duration("POLL", args.poll, Timeouts.poll, limit=600),
     )
     action: Callable[[Aws], int | None]
     if args.action in ("deploy", "diff"):
@@ -145,15 +163,31 @@ def run(args: argparse.Namespace) -> int:
         version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
         syncing = args.action == "sync"
         delete = syncing and flag("DELETE", args.delete)
+        wait = syncing and not flag("NOWAIT", args.nowait)
         if syncing and flag("SKIP_PREFLIGHT", args.skip_preflight):
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
         else:
             preflight.run(preflight.target(template, version, dags, plugins, startup), timeouts.total)
             if not syncing:
                 return 0
-        action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete)
+        action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete, wait=wait)
     elif args.action == "outputs":
         action = partial(stack.print_outputs, stack=name)
+    elif args.action == "status":
+        action = partial(status.status, stack=name)
+    elif args.action == "drift":
+        action = partial(status.drift, stack=name)
+    elif args.action == "logs":
+        action = partial(
+            logs.logs,
+            stack=name,
+            kind=logs.check_type(args.type),
+            since=duration("SINCE", args.since, 3600, limit=LOG_RETENTION_LIMIT),
+            follow=flag("FOLLOW", args.follow),
+            dag=airflow.check_dag_id(args.dag) if args.dag else "",
+            run=checked("RUN", args.run, RUN_ID, "an Airflow run id: letters, digits and _.:+-, at most 250"),
+            task=checked("TASK", args.task, TASK_ID, "an Airflow task id: letters, digits and _.-, at most 250"),
+        )
     elif args.action == "ui":
         action = partial(airflow.ui, stack=name)
     elif args.action == "airflow":

@@ -113,17 +113,25 @@ def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any]) -> int:
     return 1 if CLI_FAILURE.search(err) else 0
 
 
-def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> int:
-    """Airflow 3: the REST API through InvokeRestApi (IAM-signed; no token to handle)."""
+def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One Airflow REST API call through InvokeRestApi (IAM-signed; no token to handle).
+    ``path`` has no /api/v1 or /api/v2 prefix: MWAA routes it to the environment's API."""
     mwaa = aws.client("mwaa")
+    request: dict[str, Any] = {"Name": environment, "Path": path, "Method": method}
+    if body is not None:
+        request["Body"] = body
     try:
-        answer = mwaa.invoke_rest_api(
-            Name=environment, Path=f"/dags/{dag}/dagRuns", Method="POST", Body={"logical_date": None, "conf": conf}
-        )
+        return mwaa.invoke_rest_api(**request)["RestApiResponse"]
     except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:
         status = err.response.get("RestApiStatusCode")
         detail = err.response.get("RestApiResponse", {})
-        raise OpsError(f"Airflow answered {status} for DAG {dag}: {json.dumps(detail.get('detail', detail))}") from None
-    run = answer["RestApiResponse"]
+        raise OpsError(
+            f"Airflow answered {status} to {method} {path}: {json.dumps(detail.get('detail', detail))}"
+        ) from None
+
+
+def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> int:
+    """Airflow 3: the REST API (``logical_date`` is required and may be null)."""
+    run = rest(aws, environment, "POST", f"/dags/{dag}/dagRuns", {"logical_date": None, "conf": conf})
     print(f"Triggered {dag} on {environment}: run {run.get('dag_run_id')} is {run.get('state')}")
     return 0

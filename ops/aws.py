@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 MAX_ATTEMPTS = 3  # botocore's standard retry mode: throttling and transient errors, with backoff
@@ -35,16 +38,31 @@ class Timeouts:
 
     ``connect`` and ``read`` apply to each HTTP request (boto3, the AWS CLI, the Airflow
     CLI endpoint); ``total`` bounds a whole long operation (a stack create, update or
-    delete, an `aws` CLI run).
+    delete, an `aws` CLI run, waiting for the environment, following logs); ``poll`` is
+    how often our own waits ask again.
     """
 
     connect: float = 5
     read: float = 30
     total: float = 90 * 60
+    poll: float = 15
 
     def waiter(self, delay: int) -> dict[str, int]:
         """A botocore WaiterConfig polling every ``delay`` seconds for at most ``total``."""
         return {"Delay": delay, "MaxAttempts": max(1, int(self.total // delay))}
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeouts: Timeouts) -> T:
+    """Call ``check`` every ``poll`` seconds until it answers something, for at most ``total``;
+    past that, one line saying what was waited for."""
+    deadline = time.monotonic() + timeouts.total
+    while True:
+        answer = check()
+        if answer is not None:
+            return answer
+        if time.monotonic() + timeouts.poll > deadline:
+            raise OpsError(f"gave up waiting for {what} after {timeouts.total:g} s (TIMEOUT=... waits longer)")
+        time.sleep(timeouts.poll)
 
 
 class Aws:

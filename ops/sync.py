@@ -17,13 +17,14 @@ Safety rules (README, "make sync"):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
-from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of
+from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of, wait_for
 from .intrinsics import load_template
 from .sync_plan import (
     DAG_SUFFIXES,
@@ -39,6 +40,10 @@ from .sync_plan import (
 )
 
 # --- the sync -------------------------------------------------------------------------------
+
+
+# MWAA's statuses while an update runs; any other is where it ends.
+UPDATING_STATUSES = ("UPDATING", "CREATING", "PENDING", "MAINTENANCE", "ROLLING_BACK")
 
 
 class Put(NamedTuple):
@@ -89,7 +94,9 @@ class Bucket:
                 raise OpsError(f"could not delete s3://{self.name}/{first['Key']}: {first.get('Message')}")
 
 
-def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path | None, delete: bool) -> None:
+def sync(
+    aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path | None, delete: bool, wait: bool = True
+) -> int:
     if not dags.is_dir():
         raise UsageError(f"DAGS: {dags} is not a folder")
     files = local_files(dags, "DAGS")
@@ -142,7 +149,42 @@ def sync(aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path |
             print(f"delete: s3://{bucket.name}/{key}")
         bucket.delete(doomed)
 
-    point_environment_at(aws, outputs.stack, name, states, managed)
+    if not point_environment_at(aws, outputs.stack, name, states, managed):
+        return 0
+    if not wait:
+        print(f"Not waiting (NOWAIT=1): `make status` shows when {name} is AVAILABLE again.")
+        return 0
+    return wait_until_available(aws, name)
+
+
+def wait_until_available(aws: Aws, name: str) -> int:
+    """Follow the environment's update to its end: each status change with the time taken;
+    exit status 1 with MWAA's own error when the update failed."""
+    mwaa = aws.client("mwaa")
+    started = time.monotonic()
+    shown: list[str] = []
+
+    def settled() -> dict[str, Any] | None:
+        environment = mwaa.get_environment(Name=name)["Environment"]
+        status = environment.get("Status", "UNKNOWN")
+        if not shown or shown[-1] != status:
+            shown.append(status)
+            print(f"  {_elapsed(started)}  {name} is {status}", flush=True)
+        return environment if status not in UPDATING_STATUSES else None
+
+    environment = wait_for(settled, f"{name} to finish updating", aws.timeouts)
+    status = environment.get("Status")
+    if status == "AVAILABLE":
+        print(f"Environment {name} is AVAILABLE after {_elapsed(started)}.")
+        return 0
+    error = (environment.get("LastUpdate") or {}).get("Error") or {}
+    detail = f"{error.get('ErrorCode', '')}: {error.get('ErrorMessage', '')}".strip(": ") or "MWAA gave no reason"
+    raise OpsError(f"the update of {name} ended {status} after {_elapsed(started)}: {detail}")
+
+
+def _elapsed(started: float) -> str:
+    seconds = int(time.monotonic() - started)
+    return f"{seconds // 60:d}m{seconds % 60:02d}s"
 
 
 def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Mapping[str, Any]) -> FileState:
@@ -164,14 +206,15 @@ def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
 
 def point_environment_at(
     aws: Aws, stack: Mapping[str, Any], environment: str, states: list[FileState], managed: Mapping[str, str]
-) -> None:
-    """Make the environment use the newest object versions; MWAA ignores a changed file otherwise."""
+) -> bool:
+    """Make the environment use the newest object versions (MWAA ignores a changed file
+    otherwise); whether the environment is updating now."""
     if not states:
-        return
+        return False
     through_stack, through_api = plan_bumps(states, managed)
     if not through_stack and not through_api:
         print(f"Environment {environment} already uses the current {', '.join(sorted(s.key for s in states))}.")
-        return
+        return False
     if through_stack:
         cfn = aws.client("cloudformation")
         names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
@@ -187,3 +230,4 @@ def point_environment_at(
     print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")
     for name, value in sorted({**through_stack, **through_api}.items()):
         print(f"  {name} = {value}" + ("  (stack parameter)" if name in through_stack else ""))
+    return True

@@ -262,6 +262,17 @@ def role_managed_policy_arns_are_ignored() -> bool:
     return policy not in [p["PolicyArn"] for p in attached]
 
 
+@canary("cloudformation.drift_detection")
+def drift_detection_is_missing() -> bool:
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(BUCKET))
+    try:
+        detection = cfn().detect_stack_drift(StackName="canary")["StackDriftDetectionId"]
+        found = cfn().describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+    except Exception:
+        return True
+    return found.get("DetectionStatus") != "DETECTION_COMPLETE"
+
+
 def main(argv: list[str]) -> None:
     if argv == ["--patched"]:  # the same checks against the emulator: each must now answer False
         from tests.emulator import patches

@@ -134,7 +134,7 @@ def test_trigger_on_airflow_3_calls_the_rest_api(env, deployed, dags, mwaa):
     missing = make(env, "trigger", DAG="no_such_dag")
     assert missing.returncode != 0
     [line] = error_lines(missing)
-    assert "Airflow answered 404 for DAG no_such_dag" in line
+    assert "Airflow answered 404 to POST /dags/no_such_dag/dagRuns" in line
 
 
 def test_trigger_on_airflow_2_goes_through_the_cli_token(env, dags, mwaa):

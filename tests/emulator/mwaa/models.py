@@ -10,16 +10,27 @@ endpoint services and each log type's ``LoggingConfiguration.<Logs>.CloudWatchLo
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ..patches.models import forget_cached_models
 
 
 class MwaaBackend:
-    """Every emulated environment, keyed by (account, region, name)."""
+    """Every emulated environment, keyed by (account, region, name).
+
+    An update through the MWAA API passes through UPDATING for ``polls`` GetEnvironment
+    calls, then ends AVAILABLE, or UPDATE_FAILED with ``error`` (ErrorCode, ErrorMessage)
+    when a test scripted one (``script_update``).
+    """
 
     def __init__(self) -> None:
         self.environments: dict[tuple[str, str, str], Any] = {}
+        self.update_polls = 1
+        self.update_error: tuple[str, str] | None = None
+
+    def script_update(self, polls: int = 1, error: tuple[str, str] | None = None) -> None:
+        self.update_polls, self.update_error = polls, error
 
     def get(self, account: str, region: str, name: str) -> Any:
         return self.environments.get((account, region, name))
@@ -31,6 +42,7 @@ class MwaaBackend:
 
     def reset(self) -> None:
         self.environments.clear()
+        self.script_update()
 
 
 mwaa_backend = MwaaBackend()
@@ -65,6 +77,29 @@ def apply() -> None:
             # Not an AWS host name: the MWAA API emulator serves it (see mwaa_api.py).
             self.webserver_url = f"{digest[:8]}-{digest[8:12]}.c{digest[12:14]}.{region}.airflow.amazonaws.com"
             self.updates: list[dict] = []
+            # What CloudFormation last set, against which drift detection compares ``props``.
+            self.template_props = dict(props)
+            self.status = "AVAILABLE"
+            self.last_update: dict[str, Any] = {"Status": "SUCCESS", "CreatedAt": time.time(), "Source": "Console"}
+            self._polls_left = 0
+            self._error: tuple[str, str] | None = None
+
+        def begin_update(self, polls: int, error: tuple[str, str] | None) -> None:
+            self.status, self._polls_left, self._error = "UPDATING", polls, error
+            self.last_update = {"Status": "PENDING", "CreatedAt": time.time(), "Source": "Console"}
+
+        def observe(self) -> None:
+            """A GetEnvironment call: an update in progress advances by one poll."""
+            if self.status != "UPDATING":
+                return
+            if self._polls_left > 0:
+                self._polls_left -= 1
+                return
+            if self._error is None:
+                self.status, self.last_update["Status"] = "AVAILABLE", "SUCCESS"
+            else:
+                self.status, self.last_update["Status"] = "UPDATE_FAILED", "FAILED"
+                self.last_update["Error"] = {"ErrorCode": self._error[0], "ErrorMessage": self._error[1]}
 
         @staticmethod
         def cloudformation_name_type() -> str:
@@ -157,6 +192,7 @@ def apply() -> None:
             props.setdefault("Name", original_resource.name)
             cls._validate(account_id, region_name, props)
             original_resource.props = {**original_resource.props, **props}
+            original_resource.template_props = dict(original_resource.props)
             return original_resource
 
         @classmethod

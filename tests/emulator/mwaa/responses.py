@@ -14,7 +14,10 @@ mwaa-stack makes, with the shapes of botocore's MWAA model:
   environment's DagS3Path in (moto's) S3: their ``dag_id="..."`` literals, or the
   file's name for a file that builds a ``DAG(`` with a computed id;
 * ``POST /restapi/{Name}`` (InvokeRestApi) for ``POST /dags/{id}/dagRuns`` with
-  Airflow 3's request model (``logical_date`` required, unknown keys refused).
+  Airflow 3's request model (``logical_date`` required, unknown keys refused), and
+  the health endpoint (``GET /monitor/health``, Airflow 2: ``/health``);
+* environments pass through UPDATING after an update and end AVAILABLE or
+  UPDATE_FAILED as a test scripts it (``models.MwaaBackend.script_update``).
 
 Clients reach it through standard settings only: ``AWS_ENDPOINT_URL_MWAA``,
 ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (the real API prefixes ``api.``/``env.``
@@ -88,6 +91,7 @@ class MwaaEmulator:
         self.tokens: dict[str, tuple[str, str, float]] = {}  # token -> (kind, environment, expiry)
         self.requests: list[dict[str, Any]] = []  # what clients sent, for assertions on request shape
         self.dag_runs: list[dict[str, Any]] = []
+        self.scheduler_health = "healthy"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> MwaaEmulator:
@@ -103,6 +107,7 @@ class MwaaEmulator:
         self.tokens.clear()
         self.requests.clear()
         self.dag_runs.clear()
+        self.scheduler_health = "healthy"
 
     # -- state ---------------------------------------------------------------------
 
@@ -156,6 +161,13 @@ class MwaaEmulator:
             run = self.record_run(environment, dag_id, conf)
             return f"Created <DagRun {dag_id} @ {run['logical_date']}: {run['dag_run_id']}, state:queued>\n", ""
         return "", f"airflow command error: argument GROUP_OR_COMMAND: invalid choice: {argv[:1]}\n"
+
+    def health(self, heartbeat: str) -> dict:
+        """Airflow's health answer; ``scheduler_health`` lets a test make the scheduler unhealthy."""
+        return {
+            "metadatabase": {"status": "healthy"},
+            "scheduler": {"status": self.scheduler_health, "latest_scheduler_heartbeat": heartbeat},
+        }
 
     def record_run(self, environment, dag_id: str, conf: dict) -> dict:
         now = datetime.datetime.now(datetime.UTC).isoformat()
@@ -224,12 +236,14 @@ class _Handler(BaseHTTPRequestHandler):
         if environment is None:
             return _error("ResourceNotFoundException", f"Environment {name} not found", 404)
         if kind == "environments" and method == "GET":
+            environment.observe()
             return 200, {}, {"Environment": self._describe(environment)}
         if kind == "environments" and method == "PATCH":
             update = json.loads(raw or b"{}")
             for key, value in update.items():
                 environment.props[key] = value
             environment.updates.append(update)
+            environment.begin_update(mwaa_backend.update_polls, mwaa_backend.update_error)
             return 200, {}, {"Arn": environment.arn}
         if kind == "clitoken" and method == "POST":
             return 200, {}, {"CliToken": emulator.issue("cli", name), "WebServerHostname": emulator.host}
@@ -261,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
             "MinWorkers",
             "MaxWorkers",
             "Schedulers",
+            "MinWebservers",
+            "MaxWebservers",
             "AirflowConfigurationOptions",
             "RequirementsS3Path",
             "RequirementsS3ObjectVersion",
@@ -270,14 +286,26 @@ class _Handler(BaseHTTPRequestHandler):
             "StartupScriptS3ObjectVersion",
         )
         described = {k: props[k] for k in keys if props.get(k) not in (None, "")}
-        for k in ("MinWorkers", "MaxWorkers", "Schedulers"):
+        for k in ("MinWorkers", "MaxWorkers", "Schedulers", "MinWebservers", "MaxWebservers"):
             if k in described:
                 described[k] = int(described[k])
+        logging = {
+            module: {
+                "Enabled": str(settings.get("Enabled", False)).lower() == "true",
+                "LogLevel": settings.get("LogLevel", "INFO"),
+                "CloudWatchLogGroupArn": environment.get_cfn_attribute(
+                    f"LoggingConfiguration.{module}.CloudWatchLogGroupArn"
+                ),
+            }
+            for module, settings in (props.get("LoggingConfiguration") or {}).items()
+        }
         return {
             "Name": environment.name,
             "Arn": environment.arn,
-            "Status": "AVAILABLE",
+            "Status": environment.status,
+            "LastUpdate": environment.last_update,
             "WebserverUrl": environment.webserver_url,
+            "LoggingConfiguration": logging,
             **described,
         }
 
@@ -305,6 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
                 RestApiResponse={"detail": detail},
             )
 
+        health = "/monitor/health" if int(environment.props["AirflowVersion"].split(".")[0]) >= 3 else "/health"
+        if (request.get("Method"), request.get("Path")) == ("GET", health):
+            heartbeat = datetime.datetime.now(datetime.UTC).isoformat()
+            return 200, {}, {"RestApiStatusCode": 200, "RestApiResponse": emulator.health(heartbeat)}
         match = re.fullmatch(r"/dags/([\w.\-]+)/dagRuns", request.get("Path", ""))
         if request.get("Method") != "POST" or not match:
             return client_error(404, f"not emulated: {request.get('Method')} {request.get('Path')}")

@@ -14,6 +14,8 @@
 * Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
   policies...); those are now left behind silently, as a finished delete.
 * ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
+* Drift detection (DetectStackDrift and its reads) is missing; the MWAA environment now
+  reports the properties the MWAA API changed behind CloudFormation's back.
 * YAML's ``!GetAtt Res.A.B.C`` was split at every dot; CloudFormation splits at the
   first only (``LoggingConfiguration.TaskLogs.CloudWatchLogGroupArn`` is one attribute).
 """
@@ -21,6 +23,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 
 
@@ -222,7 +225,80 @@ def apply_getatt_split() -> None:
     responses.yaml_tag_constructor = yaml_tag_constructor
 
 
+def apply_drift_detection() -> None:
+    """DetectStackDrift and its two reads, which stock moto lacks.  Only the MWAA environment
+    can drift here: the MWAA API (``make sync``) changes its properties behind CloudFormation's
+    back; every other resource is in sync."""
+    import datetime
+    import uuid
+
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    detections: dict[str, dict] = {}
+
+    def drifted(stack) -> list[dict]:
+        now = datetime.datetime.now(datetime.UTC)
+        found = []
+        for logical_id in stack.resource_map:
+            resource = stack.resource_map[logical_id]
+            expected, actual = getattr(resource, "template_props", None), getattr(resource, "props", None)
+            if expected is None or actual is None:
+                continue
+            differences = [
+                {
+                    "PropertyPath": f"/{key}",
+                    "ExpectedValue": json.dumps(expected.get(key)),
+                    "ActualValue": json.dumps(actual.get(key)),
+                    "DifferenceType": "ADD" if key not in expected else "NOT_EQUAL",
+                }
+                for key in sorted(set(expected) | set(actual))
+                if expected.get(key) != actual.get(key)
+            ]
+            if differences:
+                found.append(
+                    {
+                        "StackId": stack.stack_id,
+                        "LogicalResourceId": logical_id,
+                        "PhysicalResourceId": resource.physical_resource_id,
+                        "ResourceType": resource.cloudformation_type(),
+                        "ExpectedProperties": json.dumps(expected, sort_keys=True, default=str),
+                        "ActualProperties": json.dumps(actual, sort_keys=True, default=str),
+                        "PropertyDifferences": differences,
+                        "StackResourceDriftStatus": "MODIFIED",
+                        "Timestamp": now,
+                    }
+                )
+        return found
+
+    def detect_stack_drift(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        detection = str(uuid.uuid4())
+        drifts = drifted(stack)
+        detections[detection] = {
+            "StackId": stack.stack_id,
+            "StackDriftDetectionId": detection,
+            "StackDriftStatus": "DRIFTED" if drifts else "IN_SYNC",
+            "DetectionStatus": "DETECTION_COMPLETE",
+            "DriftedStackResourceCount": len(drifts),
+            "Timestamp": datetime.datetime.now(datetime.UTC),
+        }
+        return ActionResult({"StackDriftDetectionId": detection})
+
+    def describe_stack_drift_detection_status(self):
+        return ActionResult(detections[self._get_param("StackDriftDetectionId")])
+
+    def describe_stack_resource_drifts(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        return ActionResult({"StackResourceDrifts": drifted(stack)})
+
+    CloudFormationResponse.detect_stack_drift = detect_stack_drift
+    CloudFormationResponse.describe_stack_drift_detection_status = describe_stack_drift_detection_status
+    CloudFormationResponse.describe_stack_resource_drifts = describe_stack_resource_drifts
+
+
 def apply() -> None:
+    apply_drift_detection()
     apply_change_sets()
     apply_updates_and_deletes()
     apply_getatt_split()
