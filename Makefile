@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK
+	TYPE SINCE FOLLOW RUN TASK WAIT
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -126,7 +126,7 @@ ui: $(VENV)/.installed ## Print (and open) a one-time login URL for the Airflow 
 airflow: $(VENV)/.installed ## Run an Airflow CLI command: make airflow CMD="dags list"
 	@$(OPS) airflow
 
-trigger: $(VENV)/.installed ## Start a DAG run: make trigger DAG=emr_steps CONF='{"cluster_id": "j-..."}'
+trigger: $(VENV)/.installed ## Start a DAG run (WAIT=1 follows it to its end): make trigger DAG=emr_steps CONF='{"cluster_id": "j-..."}'
 	@$(OPS) trigger
 
 destroy: $(VENV)/.installed ## Delete the stack (asks first unless YES=1); the source bucket and its objects are kept

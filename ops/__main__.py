@@ -127,6 +127,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = sub.add_parser("trigger")
     p.add_argument("--dag", default=env("DAG", "emr_steps"))
     p.add_argument("--conf", default=env("CONF", "{}"))
+    p.add_argument("--wait", default=env("WAIT"), help="flag: follow the run to its end (WAIT)")
     p = sub.add_parser("destroy")
     p.add_argument("--yes", default=env("YES"), help="flag: skip the confirmation")
     return parser.parse_args(argv)
@@ -194,7 +195,11 @@ def run(args: argparse.Namespace) -> int:
         action = partial(airflow.run_cli, stack=name, command=args.cmd)
     elif args.action == "trigger":
         action = partial(
-            airflow.trigger, stack=name, dag=airflow.check_dag_id(args.dag), conf=airflow.parse_conf(args.conf)
+            airflow.trigger,
+            stack=name,
+            dag=airflow.check_dag_id(args.dag),
+            conf=airflow.parse_conf(args.conf),
+            wait=flag("WAIT", args.wait),
         )
     else:
         action = partial(stack.destroy, stack=name, confirmed=flag("YES", args.yes))

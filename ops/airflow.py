@@ -9,11 +9,12 @@ import os
 import re
 import shlex
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
 
-from .aws import Aws, OpsError, UsageError, outputs_of
+from .aws import Aws, OpsError, UsageError, elapsed, outputs_of, wait_for
 
 # The MWAA CLI endpoint answers stdout and stderr but no exit status (user guide,
 # "Apache Airflow CLI command reference"); these mark a failed command.
@@ -21,6 +22,9 @@ CLI_FAILURE = re.compile(
     r"^(Traceback \(most recent call last\)|airflow command error:|error: |\w+(\.\w+)*(Error|Exception|NotFound): )",
     re.M,
 )
+# What `airflow dags trigger` prints: Created <DagRun emr_steps @ 2026-...: manual__2026-..., ...>
+CREATED_RUN = re.compile(r"Created <DagRun \S+ @ \S+: ([^,>\s]+)")
+LOG_TAIL_LINES = 20
 # Airflow's KEY_REGEX and ID length limit: what a DAG id may be, checked before it reaches a URL.
 DAG_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 
@@ -101,16 +105,25 @@ def check_dag_id(dag: str) -> str:
     return dag
 
 
-def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any]) -> int:
-    """Start a run of ``dag`` (checked by ``check_dag_id``) with ``conf`` (from ``parse_conf``)."""
+def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any], wait: bool = False) -> int:
+    """Start a run of ``dag`` (checked by ``check_dag_id``) with ``conf`` (from ``parse_conf``);
+    with ``wait``, follow it to its end."""
     environment = environment_of(aws, stack)
+    name = environment["Name"]
     if airflow_major(environment) >= 3:
-        return _trigger_rest(aws, environment["Name"], dag, conf)
-    command = f"dags trigger {shlex.quote(dag)} --conf {shlex.quote(json.dumps(conf))}"
-    out, err = cli(aws, environment["Name"], command)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return 1 if CLI_FAILURE.search(err) else 0
+        run_id = _trigger_rest(aws, name, dag, conf)
+    else:
+        command = f"dags trigger {shlex.quote(dag)} --conf {shlex.quote(json.dumps(conf))}"
+        out, err = cli(aws, name, command)
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        if CLI_FAILURE.search(err):
+            return 1
+        created = CREATED_RUN.search(out)
+        if wait and created is None:
+            raise OpsError(f"the Airflow CLI did not say which run it created: {out.strip()[:200]}")
+        run_id = created.group(1) if created else ""
+    return follow(aws, name, dag, run_id) if wait else 0
 
 
 def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -130,8 +143,53 @@ def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any
         ) from None
 
 
-def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> int:
-    """Airflow 3: the REST API (``logical_date`` is required and may be null)."""
+def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> str:
+    """Airflow 3: the REST API (``logical_date`` is required and may be null); the run's id."""
     run = rest(aws, environment, "POST", f"/dags/{dag}/dagRuns", {"logical_date": None, "conf": conf})
     print(f"Triggered {dag} on {environment}: run {run.get('dag_run_id')} is {run.get('state')}")
-    return 0
+    return str(run.get("dag_run_id"))
+
+
+def follow(aws: Aws, environment: str, dag: str, run_id: str) -> int:
+    """Each task's state as it changes until the run ends (through the REST API, which MWAA
+    serves for Airflow 2 and 3 alike); a failed run ends in exit status 1 after the tail
+    of each failed task's log."""
+    started = time.monotonic()
+    run_path = f"/dags/{dag}/dagRuns/{run_id}"
+    shown: dict[str, str] = {}
+    tasks: list[dict[str, Any]] = []
+
+    def ended() -> dict[str, Any] | None:
+        run = rest(aws, environment, "GET", run_path)
+        tasks[:] = rest(aws, environment, "GET", f"{run_path}/taskInstances").get("task_instances", [])
+        for task in tasks:
+            state = str(task.get("state") or "none")
+            if shown.get(task["task_id"]) != state:
+                shown[task["task_id"]] = state
+                print(f"  {elapsed(started)}  {task['task_id']:<32} {state}", flush=True)
+        return run if run.get("state") in ("success", "failed") else None
+
+    run = wait_for(ended, f"run {run_id} of {dag} to end", aws.timeouts)
+    if run["state"] == "success":
+        print(f"Run {run_id} of {dag} succeeded after {elapsed(started)}.")
+        return 0
+    failed = [t for t in tasks if t.get("state") == "failed"]
+    for task in failed:
+        attempt = task.get("try_number") or 1
+        print(f"--- {task['task_id']} (attempt {attempt}): the last {LOG_TAIL_LINES} lines of its log ---")
+        for line in _log_tail(aws, environment, f"{run_path}/taskInstances/{task['task_id']}/logs/{attempt}"):
+            print(f"  {line}")
+    names = ", ".join(t["task_id"] for t in failed) or "no task failed; the run was marked failed"
+    raise OpsError(f"run {run_id} of {dag} failed after {elapsed(started)}: {names}")
+
+
+def _log_tail(aws: Aws, environment: str, path: str) -> list[str]:
+    try:
+        content = rest(aws, environment, "GET", path).get("content", "")
+    except OpsError as err:
+        return [f"(no log: {err})"]
+    if isinstance(content, list):  # Airflow 3: structured lines
+        lines = [str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content]
+    else:  # Airflow 2: one text
+        lines = str(content).splitlines()
+    return lines[-LOG_TAIL_LINES:]

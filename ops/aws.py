@@ -65,6 +65,12 @@ def wait_for(check: Callable[[], T | None], what: str, timeouts: Timeouts) -> T:
         time.sleep(timeouts.poll)
 
 
+def elapsed(started: float) -> str:
+    """Time since ``started`` (a monotonic reading) as 3m07s."""
+    seconds = int(time.monotonic() - started)
+    return f"{seconds // 60:d}m{seconds % 60:02d}s"
+
+
 class Aws:
     """boto3 clients and AWS CLI runs that share one region, profile and set of timeouts."""
 

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
-from .aws import CAPABILITIES, Aws, OpsError, UsageError, merge_parameters, outputs_of, wait_for
+from .aws import CAPABILITIES, Aws, OpsError, UsageError, elapsed, merge_parameters, outputs_of, wait_for
 from .intrinsics import load_template
 from .sync_plan import (
     DAG_SUFFIXES,
@@ -169,22 +169,17 @@ def wait_until_available(aws: Aws, name: str) -> int:
         status = environment.get("Status", "UNKNOWN")
         if not shown or shown[-1] != status:
             shown.append(status)
-            print(f"  {_elapsed(started)}  {name} is {status}", flush=True)
+            print(f"  {elapsed(started)}  {name} is {status}", flush=True)
         return environment if status not in UPDATING_STATUSES else None
 
     environment = wait_for(settled, f"{name} to finish updating", aws.timeouts)
     status = environment.get("Status")
     if status == "AVAILABLE":
-        print(f"Environment {name} is AVAILABLE after {_elapsed(started)}.")
+        print(f"Environment {name} is AVAILABLE after {elapsed(started)}.")
         return 0
     error = (environment.get("LastUpdate") or {}).get("Error") or {}
     detail = f"{error.get('ErrorCode', '')}: {error.get('ErrorMessage', '')}".strip(": ") or "MWAA gave no reason"
-    raise OpsError(f"the update of {name} ended {status} after {_elapsed(started)}: {detail}")
-
-
-def _elapsed(started: float) -> str:
-    seconds = int(time.monotonic() - started)
-    return f"{seconds // 60:d}m{seconds % 60:02d}s"
+    raise OpsError(f"the update of {name} ended {status} after {elapsed(started)}: {detail}")
 
 
 def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Mapping[str, Any]) -> FileState:

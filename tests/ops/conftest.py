@@ -48,7 +48,8 @@ def base_env(tmp: Path) -> dict[str, str]:
 def env(emulator, tmp_path) -> dict[str, str]:
     """Environment of a user whose AWS is the emulators: fresh state for each test."""
     emulator.reset()
-    return {**base_env(tmp_path), **emulator.client_environment()}
+    # The emulated environment answers at once: ask again after 50 ms, not MWAA's 15 s.
+    return {**base_env(tmp_path), **emulator.client_environment(), "MWAA_STACK_POLL": "0.05s"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ UPDATING as a test scripts it; CloudWatch Logs is moto's)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from tests.emulator.mwaa.models import mwaa_backend
 from tests.ops.conftest import ROOT, STACK, client, error_lines, make
 
-FAST = {"POLL": "0.05s", "SKIP_PREFLIGHT": "1"}  # preflight has its own tests
+FAST = {"SKIP_PREFLIGHT": "1"}  # preflight has its own tests
 
 
 def no_escape_codes(*outputs: str) -> bool:
@@ -159,3 +160,33 @@ def test_follow_ends_cleanly_on_ctrl_c(env, task_logs):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert f"(stopped following {task_logs})" in out and "Traceback" not in err
+
+
+def test_trigger_wait_follows_a_run_to_success(env, deployed, mwaa):
+    assert make(env, "sync", **FAST).returncode == 0
+    result = make(env, "trigger", DAG="emr_steps", WAIT="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^  \dm\d\ds  check_cluster +running$", result.stdout, re.M)
+    assert re.search(r"^  \dm\d\ds  check_cluster +success$", result.stdout, re.M)
+    assert re.search(r"^Run manual__\S+ of emr_steps succeeded after \dm\d\ds\.$", result.stdout, re.M)
+    assert no_escape_codes(result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("version", ["3.3.1", "2.11.2"])
+def test_trigger_wait_on_a_failed_run_names_the_failed_tasks_with_their_log(env, mwaa, version):
+    assert make(env, "deploy", PARAMS=f"AirflowVersion={version}").returncode == 0
+    assert make(env, "sync", **FAST).returncode == 0
+    mwaa.script_run(
+        [
+            ("running", {"check_cluster": "success", "app1.add_step_1": "running"}),
+            ("failed", {"check_cluster": "success", "app1.add_step_1": "failed", "app1.done": "upstream_failed"}),
+        ],
+        logs={"app1.add_step_1": [f"line {n}" for n in range(1, 31)] + ["botocore AccessDenied: elasticmapreduce"]},
+    )
+    result = make(env, "trigger", DAG="emr_steps", WAIT="1")
+    assert result.returncode != 0
+    [line] = error_lines(result)
+    assert "of emr_steps failed after" in line and line.endswith(": app1.add_step_1")
+    tail = result.stdout.split("--- app1.add_step_1 (attempt 1): the last 20 lines of its log ---")[1].splitlines()[1:]
+    assert tail[0] == "  line 12" and tail[-1] == "  botocore AccessDenied: elasticmapreduce"
+    assert "app1.done" not in result.stdout.split("---")[1], "only failed tasks' logs"

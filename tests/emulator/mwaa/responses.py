@@ -42,6 +42,8 @@ from typing import Any
 from .models import mwaa_backend
 
 TOKEN_SECONDS = 60
+# A run that succeeds on the second look, unless a test scripts another (``script_run``).
+DEFAULT_RUN = [("running", {"check_cluster": "running"}), ("success", {"check_cluster": "success"})]
 ACCOUNT = "123456789012"
 
 
@@ -92,6 +94,8 @@ class MwaaEmulator:
         self.requests: list[dict[str, Any]] = []  # what clients sent, for assertions on request shape
         self.dag_runs: list[dict[str, Any]] = []
         self.scheduler_health = "healthy"
+        self.run_frames: list[tuple[str, dict[str, str]]] = DEFAULT_RUN
+        self.task_logs: dict[str, list[str]] = {}
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> MwaaEmulator:
@@ -108,6 +112,12 @@ class MwaaEmulator:
         self.requests.clear()
         self.dag_runs.clear()
         self.scheduler_health = "healthy"
+        self.script_run(DEFAULT_RUN)
+
+    def script_run(self, frames: list[tuple[str, dict[str, str]]], logs: dict[str, list[str]] | None = None) -> None:
+        """How the next triggered runs go: each frame (run state, task -> state) is what one
+        more look at the run shows, the last one for good; ``logs``: each task's log lines."""
+        self.run_frames, self.task_logs = frames, logs or {}
 
     # -- state ---------------------------------------------------------------------
 
@@ -178,6 +188,8 @@ class MwaaEmulator:
             "conf": conf,
             "state": "queued",
             "environment": environment.name,
+            "frames": list(self.run_frames),
+            "frame": -1,  # not looked at yet: queued, no task started
         }
         self.dag_runs.append(run)
         return run
@@ -309,6 +321,36 @@ class _Handler(BaseHTTPRequestHandler):
             **described,
         }
 
+    @staticmethod
+    def _run_detail(emulator: MwaaEmulator, environment, dag_id, run_id, tasks, task_id, attempt):
+        """GET a run (one more look: its next frame), its task instances, or a task's log."""
+        runs = [r for r in emulator.dag_runs if (r["dag_id"], r["dag_run_id"]) == (dag_id, run_id)]
+        if not runs:
+            return _error(
+                "RestApiClientException",
+                "Airflow answered an error",
+                400,
+                RestApiStatusCode=404,
+                RestApiResponse={"detail": f"DagRun with dag_id: '{dag_id}' and run_id: '{run_id}' was not found"},
+            )
+        run = runs[0]
+        if not tasks:
+            run["frame"] = min(run["frame"] + 1, len(run["frames"]) - 1)
+        state, states = run["frames"][run["frame"]] if run["frame"] >= 0 else ("queued", {})
+        if task_id:
+            lines = emulator.task_logs.get(task_id, [])
+            if int(environment.props["AirflowVersion"].split(".")[0]) >= 3:
+                content: object = [{"event": line, "level": "info"} for line in lines]
+            else:
+                content = "\n".join(lines)
+            answer: dict = {"content": content, "continuation_token": None}
+        elif tasks:
+            instances = [{"task_id": t, "state": s, "try_number": 1} for t, s in states.items()]
+            answer = {"task_instances": instances, "total_entries": len(instances)}
+        else:
+            answer = {"dag_id": dag_id, "dag_run_id": run_id, "state": state, "conf": run["conf"]}
+        return 200, {}, {"RestApiStatusCode": 200, "RestApiResponse": answer}
+
     def _cli(self, emulator: MwaaEmulator, raw: bytes) -> tuple[int, dict, dict]:
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
         kind, name, expiry = emulator.tokens.get(token, ("", "", 0.0))
@@ -333,6 +375,11 @@ class _Handler(BaseHTTPRequestHandler):
                 RestApiResponse={"detail": detail},
             )
 
+        detail = re.fullmatch(
+            r"/dags/([\w.\-]+)/dagRuns/([^/]+)(/taskInstances(?:/([\w.\-]+)/logs/(\d+))?)?", request.get("Path", "")
+        )
+        if request.get("Method") == "GET" and detail:
+            return self._run_detail(emulator, environment, *detail.groups())
         health = "/monitor/health" if int(environment.props["AirflowVersion"].split(".")[0]) >= 3 else "/health"
         if (request.get("Method"), request.get("Path")) == ("GET", health):
             heartbeat = datetime.datetime.now(datetime.UTC).isoformat()
