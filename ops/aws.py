@@ -67,8 +67,11 @@ def wait_for(check: Callable[[], T | None], what: str, timeouts: Timeouts) -> T:
 
 def elapsed(started: float) -> str:
     """Time since ``started`` (a monotonic reading) as 3m07s."""
-    seconds = int(time.monotonic() - started)
-    return f"{seconds // 60:d}m{seconds % 60:02d}s"
+    return minutes(time.monotonic() - started)
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds) // 60:d}m{int(seconds) % 60:02d}s"
 
 
 class Aws:
@@ -102,9 +105,7 @@ class Aws:
             self._clients[service] = self.session.client(service, config=self.config)
         return self._clients[service]
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """The AWS CLI (v1, from this venv), with the same region, profile and bounds; its
-        output goes to the terminal, its errors are kept for the one-line message."""
+    def _cli_command(self, args: tuple[str, ...]) -> list[str]:
         command = [
             sys.executable,
             "-m",
@@ -117,23 +118,74 @@ class Aws:
             "--cli-read-timeout",
             str(int(self.timeouts.read)),
         ]
-        if self.profile:
-            command += ["--profile", self.profile]
-        environment = {**os.environ, "AWS_RETRY_MODE": "standard"}
+        return [*command, "--profile", self.profile] if self.profile else command
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The AWS CLI (v1, from this venv), with the same region, profile and bounds; its
+        output goes to the terminal, its errors are kept for the one-line message."""
         try:
             return subprocess.run(
-                command,
+                self._cli_command(args),
                 text=True,
-                env=environment,
+                env={**os.environ, "AWS_RETRY_MODE": "standard"},
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 timeout=self.timeouts.total,
             )
         except subprocess.TimeoutExpired:
-            raise OpsError(
-                f"`aws {' '.join(args[:2])}` did not finish within {int(self.timeouts.total)} s "
-                "(TIMEOUT=... raises the bound)"
-            ) from None
+            raise OpsError(self._too_long(args)) from None
+
+    def cli_in_background(self, *args: str) -> Background:
+        """The AWS CLI as :meth:`cli`, left running while the caller shows progress."""
+        return Background(self._cli_command(args), self.timeouts.total, self._too_long(args))
+
+    def _too_long(self, args: tuple[str, ...]) -> str:
+        bound = int(self.timeouts.total)
+        return f"`aws {' '.join(args[:2])}` did not finish within {bound} s (TIMEOUT=... raises the bound)"
+
+
+class Background:
+    """A command running while we watch; its output is kept in unlinked temporary files (not
+    interleaved with ours) and handed back by :meth:`result`."""
+
+    def __init__(self, command: list[str], bound: float, too_long: str) -> None:
+        import tempfile
+
+        self._descriptors = []
+        for _ in range(2):
+            descriptor, path = tempfile.mkstemp(prefix="mwaa-stack-aws-")
+            os.unlink(path)
+            self._descriptors.append(descriptor)
+        self._process = subprocess.Popen(
+            command,
+            env={**os.environ, "AWS_RETRY_MODE": "standard"},
+            stdin=subprocess.DEVNULL,
+            stdout=self._descriptors[0],
+            stderr=self._descriptors[1],
+        )
+        self._deadline = time.monotonic() + bound
+        self._too_long = too_long
+
+    def finished(self) -> bool:
+        if self._process.poll() is not None:
+            return True
+        if time.monotonic() > self._deadline:
+            self._process.kill()
+            self._process.wait()
+            raise OpsError(self._too_long)
+        return False
+
+    def result(self) -> subprocess.CompletedProcess[str]:
+        code = self._process.wait()
+        texts = []
+        for descriptor in self._descriptors:
+            os.lseek(descriptor, 0, os.SEEK_SET)
+            chunks = []
+            while chunk := os.read(descriptor, 65536):
+                chunks.append(chunk)
+            os.close(descriptor)
+            texts.append(b"".join(chunks).decode(errors="replace"))
+        return subprocess.CompletedProcess(self._process.args, code, texts[0], texts[1])
 
 
 def describe(error: Exception) -> str:

@@ -10,17 +10,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import progress
 from .aws import (
     CAPABILITIES,
     Aws,
     OpsError,
     UsageError,
     merge_parameters,
+    minutes,
     outputs_of,
     stack_of,
     table,
     why_no_outputs,
 )
+from .intrinsics import load_template
 from .overrides import Deployment, check_rules
 from .rules import known_values
 
@@ -35,7 +38,8 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
     _check_rules_with_previous(deployment, current)
     if current is not None:
         _ready_for_deploy(aws, current)
-    result = aws.cli(
+    seen = progress.event_ids(aws, stack)
+    running = aws.cli_in_background(
         "cloudformation",
         "deploy",
         "--template-file",
@@ -51,11 +55,16 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
         "--parameter-overrides",
         *(f"{k}={v}" for k, v in deployment.values.items()),
     )
+    environment = deployment.values.get("EnvironmentName")
+    took = progress.follow_stack(aws, stack, len(deployment.body["Resources"]), running.finished, seen, environment)
+    result = running.result()
+    sys.stdout.write(result.stdout)
     if result.returncode != 0:
         failure = print_failure_events(aws, stack)
         lines = [line for line in (result.stderr or "").splitlines() if line.strip()]
         raise OpsError(f"deploy of stack {stack} failed: {failure or (lines[-1] if lines else 'see the events above')}")
     print_outputs(aws, stack, heading=f"\nStack {stack} outputs:")
+    print(f"\nDeploy of {stack} finished in {minutes(took)}.")
 
 
 def _check_rules_with_previous(deployment: Deployment, current: dict[str, Any] | None) -> None:
@@ -228,10 +237,34 @@ def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
         if answer.strip() != stack:
             raise UsageError("not confirmed; nothing deleted")
     cfn = aws.client("cloudformation")
+    stack_id = outputs.stack["StackId"]
+    total = _resource_count(aws, stack_id)
+    seen = progress.event_ids(aws, stack_id)
     cfn.delete_stack(StackName=stack)
-    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=aws.timeouts.waiter(15))
-    print(f"Stack {stack} deleted.")
+    deadline = time.monotonic() + aws.timeouts.total
+
+    def deleted() -> bool:
+        status = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        if status == "DELETE_FAILED":
+            raise OpsError(f"deleting stack {stack} failed: {print_failure_events(aws, stack_id) or 'see the events'}")
+        if status != "DELETE_COMPLETE" and time.monotonic() > deadline:
+            raise OpsError(f"stack {stack} was not deleted within {aws.timeouts.total:g} s (TIMEOUT); it is {status}")
+        return status == "DELETE_COMPLETE"
+
+    took = progress.follow_stack(aws, stack_id, total, deleted, seen, outputs.get("MwaaEnvironmentName"))
+    print(f"Stack {stack} deleted in {minutes(took)}.")
     print(
         f"Kept: source bucket {bucket} and every object in it (DeletionPolicy Retain): "
         "your DAGs and their history. Empty and delete it yourself when you no longer need them."
     )
+
+
+def _resource_count(aws: Aws, stack_id: str) -> int:
+    """How many resources a delete goes through: the stack's, else its template's (a stack
+    whose creation failed may not list them)."""
+    cfn = aws.client("cloudformation")
+    try:
+        return len(cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"])
+    except Exception:
+        body = cfn.get_template(StackName=stack_id)["TemplateBody"]
+        return len((body if isinstance(body, dict) else load_template(body)).get("Resources", {}))

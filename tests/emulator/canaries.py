@@ -262,6 +262,13 @@ def role_managed_policy_arns_are_ignored() -> bool:
     return policy not in [p["PolicyArn"] for p in attached]
 
 
+@canary("cloudformation.resource_events")
+def resources_have_no_events() -> bool:
+    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(BUCKET))
+    events = cfn().describe_stack_events(StackName="canary")["StackEvents"]
+    return not any(e["LogicalResourceId"] == "Bucket" for e in events)
+
+
 @canary("cloudformation.drift_detection")
 def drift_detection_is_missing() -> bool:
     cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(BUCKET))

@@ -251,4 +251,4 @@ def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, de
     assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
     code, out, err = destroy_at_a_terminal(env, STACK.encode() + b"\n")
     assert code == 0, err
-    assert "Stack mwaa-test deleted." in out
+    assert re.search(r"^Stack mwaa-test deleted in \dm\d\ds\.$", out, re.M), out

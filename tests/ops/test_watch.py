@@ -190,3 +190,72 @@ def test_trigger_wait_on_a_failed_run_names_the_failed_tasks_with_their_log(env,
     tail = result.stdout.split("--- app1.add_step_1 (attempt 1): the last 20 lines of its log ---")[1].splitlines()[1:]
     assert tail[0] == "  line 12" and tail[-1] == "  botocore AccessDenied: elasticmapreduce"
     assert "app1.done" not in result.stdout.split("---")[1], "only failed tasks' logs"
+
+
+EVENT = re.compile(r"^\d\d:\d\d:\d\d  (\S+) +([A-Z_]+)(?: +(.*))?$", re.M)
+
+
+def test_deploy_streams_the_stack_events_and_ends_with_outputs_and_time(env):
+    result = make(env, "deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    events = EVENT.findall(result.stdout)
+    assert ("MwaaEnvironment", "CREATE_COMPLETE", "") in events and ("VPC", "CREATE_COMPLETE", "") in events
+    assert events[-1][:2] == (STACK, "CREATE_COMPLETE"), "the stack's own event last"
+    total = len(client(env, "cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"])
+    assert f"{total}/{total} resources finished" in result.stdout
+    assert "; MWAA environment AVAILABLE" in result.stdout
+    assert result.stdout.index("Stack mwaa-test outputs:") < result.stdout.index("Deploy of mwaa-test finished in")
+    assert no_escape_codes(result.stdout, result.stderr)
+
+
+def test_a_create_that_fails_halfway_shows_its_events_and_one_error_line(env, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "out" / "mwaa.yaml").read_text().replace("Status: Enabled", "Status: Suspended"))
+    result = make(env, "deploy", TEMPLATE=str(broken))
+    assert result.returncode != 0
+    failed = [e for e in EVENT.findall(result.stdout) if e[1].endswith("FAILED")]
+    assert failed and "versioning" in failed[0][2], result.stdout
+    [line] = error_lines(result)
+    assert "versioning" in line
+
+
+def test_destroy_streams_the_deletion(env, deployed):
+    result = make(env, "destroy", YES="1")
+    assert result.returncode == 0, result.stderr
+    deleted = [e for e in EVENT.findall(result.stdout) if e[1] == "DELETE_COMPLETE"]
+    assert (STACK, "DELETE_COMPLETE", "") in deleted
+    assert re.search(r"^\d+/\d+ resources finished", result.stdout, re.M)
+    assert no_escape_codes(result.stdout, result.stderr)
+
+
+def test_on_a_terminal_the_progress_line_stays_in_place(env):
+    """rich draws the progress line at a terminal; the events are still plain lines."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "deploy", f"STACK_NAME={STACK}", "ENV=test"],
+            cwd=ROOT,
+            env={**env, "TERM": "xterm", "COLUMNS": "200"},
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+        )
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: the command has ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=300)
+    finally:
+        os.close(controller)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert process.returncode == 0, screen[-2000:]
+    assert "\x1b[" in screen, "rich moved the cursor"
+    assert "MwaaEnvironment" in screen and "CREATE_COMPLETE" in screen

@@ -14,6 +14,8 @@
 * Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
   policies...); those are now left behind silently, as a finished delete.
 * ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
+* A stack's events named the stack only; each resource now has its CREATE_IN_PROGRESS
+  and CREATE_COMPLETE (or CREATE_FAILED with the reason), as `make deploy` streams them.
 * Drift detection (DetectStackDrift and its reads) is missing; the MWAA environment now
   reports the properties the MWAA API changed behind CloudFormation's back.
 * YAML's ``!GetAtt Res.A.B.C`` was split at every dot; CloudFormation splits at the
@@ -297,7 +299,56 @@ def apply_drift_detection() -> None:
     CloudFormationResponse.describe_stack_resource_drifts = describe_stack_resource_drifts
 
 
+def apply_resource_events() -> None:
+    from moto.cloudformation import models, parsing
+
+    create_resource = parsing.parse_and_create_resource
+
+    def event(stack, logical_id: str, kind: str, status: str, physical: str = "", reason: str | None = None) -> None:
+        stack.events.append(models.Event(stack.stack_id, stack.name, logical_id, physical, kind, status, reason, None))
+
+    def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        stack = getattr(resources_map, "stack_for_events", None)
+        kind = resource_json.get("Type", "") if isinstance(resource_json, dict) else ""
+        if stack is None or not kind:
+            return create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+        event(stack, logical_id, kind, "CREATE_IN_PROGRESS")
+        try:
+            instance = create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+        except Exception as err:
+            event(stack, logical_id, kind, "CREATE_FAILED", reason=str(getattr(err, "message", err)))
+            raise
+        event(stack, logical_id, kind, "CREATE_COMPLETE", physical=str(getattr(instance, "physical_resource_id", "")))
+        return instance
+
+    parsing.parse_and_create_resource = parse_and_create_resource
+
+    for name in ("create_resources", "update"):  # create_stack, and every change set's apply
+        original = getattr(models.Stack, name)
+
+        def with_events(self, *args, __original=original, **kwargs):
+            self.resource_map.stack_for_events = self
+            try:
+                return __original(self, *args, **kwargs)
+            finally:
+                self.resource_map.stack_for_events = None
+
+        setattr(models.Stack, name, with_events)
+
+    apply_change_set = models.ChangeSet.apply
+
+    def apply_with_events(self):
+        self.stack.resource_map.stack_for_events = self.stack
+        try:
+            return apply_change_set(self)
+        finally:
+            self.stack.resource_map.stack_for_events = None
+
+    models.ChangeSet.apply = apply_with_events
+
+
 def apply() -> None:
+    apply_resource_events()
     apply_drift_detection()
     apply_change_sets()
     apply_updates_and_deletes()
