@@ -1,5 +1,5 @@
-"""Operate a deployed mwaa-stack: the programs behind `make deploy`, `diff`, `sync`,
-`outputs`, `ui`, `airflow`, `trigger` and `destroy`.
+"""Operate a deployed mwaa-stack: the programs behind `make deploy`, `diff`, `preflight`,
+`sync`, `outputs`, `status`, `logs`, `drift`, `ui`, `airflow`, `trigger` and `destroy`.
 
 Layered like the AWS CLI's `cloudformation deploy` and stacker: ``__main__`` reads
 the command line (and the ``MWAA_STACK_*`` variables the Makefile passes), then calls

@@ -47,6 +47,14 @@ TARGETS = {
     "TIMEOUT": "outputs",
     "AIRFLOW_VERSION": "preflight",
     "SKIP_PREFLIGHT": "sync",
+    "NOWAIT": "sync",
+    "POLL": "status",
+    "TYPE": "logs",
+    "SINCE": "logs",
+    "FOLLOW": "logs",
+    "RUN": "logs",
+    "TASK": "logs",
+    "WAIT": "trigger",
 }
 
 
