@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from .airflow import airflow_major, environment_of, rest
-from .aws import Aws, OpsError, table
+from .aws import Aws, OpsError, outputs_of, table
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
 SYNC_PROPERTIES = {
@@ -70,6 +70,7 @@ def _scheduler_health(aws: Aws, environment: dict[str, Any]) -> str:
 
 
 def drift(aws: Aws, stack: str) -> int:
+    outputs_of(aws, stack)  # the one message for a missing or failed stack
     cfn = aws.client("cloudformation")
     detection = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
     deadline = time.monotonic() + aws.timeouts.total

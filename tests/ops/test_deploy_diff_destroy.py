@@ -110,7 +110,7 @@ def test_bad_params_fail_in_one_line_before_touching_aws(env):
 
 
 def test_operations_on_a_missing_stack_fail_in_one_line(env):
-    for target in ("sync", "ui", "outputs", "destroy"):
+    for target in ("sync", "ui", "outputs", "destroy", "status", "logs", "drift", "trigger"):
         result = make(env, target, YES="1")
         assert result.returncode != 0
         assert error_lines(result) == [

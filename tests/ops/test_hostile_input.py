@@ -311,7 +311,9 @@ def silent_endpoint():
     server.close()
 
 
-@pytest.mark.parametrize("target", ["deploy", "outputs", "ui", "airflow", "sync", "diff", "destroy"])
+@pytest.mark.parametrize(
+    "target", ["deploy", "outputs", "ui", "airflow", "sync", "diff", "destroy", "status", "logs", "drift", "trigger"]
+)
 def test_every_target_gives_up_on_a_silent_endpoint_within_its_bound(env, silent_endpoint, target):
     env.update(AWS_ENDPOINT_URL=silent_endpoint, AWS_ENDPOINT_URL_MWAA=silent_endpoint)
     started = time.monotonic()
