@@ -80,7 +80,8 @@ test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
 test-workflow: $(AIRFLOW_VENV)/.installed
 	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
-test-ops: $(VENV)/.installed
+# make preflight (tested here) parses DAGs with the project's Airflow: built first, not inside a test.
+test-ops: $(VENV)/.installed $(AIRFLOW_VENV)/.installed
 	@$(VENV)/bin/pytest -q tests/emulator tests/ops
 
 test: check lint test-template test-ops test-workflow ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
@@ -102,7 +103,7 @@ deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PA
 diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), then a change-set preview against the stack
 	@$(OPS) diff
 
-preflight: $(VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
+preflight: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
 	@$(OPS) preflight
 
 sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
