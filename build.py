@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 from templates.settings import SettingsError, from_mapping
-from templates.stack import HEADER, build_template, to_yaml
+from templates.stack import build_template, text_of
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATE_NAME = "mwaa.yaml"
@@ -98,7 +98,7 @@ def render_all(settings: list) -> list[str]:
     templates = [build_template(s) for s in settings]
     workers = min(len(templates), os.cpu_count() or 1)
     if workers < 2 or not hasattr(os, "fork"):
-        return [HEADER + to_yaml(t) for t in templates]
+        return [text_of(t) for t in templates]
     shares: list[list[int]] = [[] for _ in range(workers)]
     loads = [0] * workers
     for index in sorted(range(len(templates)), key=lambda i: -len(templates[i].resources)):
@@ -114,18 +114,18 @@ def render_all(settings: list) -> list[str]:
             try:
                 os.close(read_end)
                 with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
-                    json.dump([HEADER + to_yaml(templates[i]) for i in share], pipe)
+                    json.dump([text_of(templates[i]) for i in share], pipe)
             except BaseException:
                 code = 1
             os._exit(code)
         os.close(write_end)
         children.append((pid, read_end, share))
-    texts = {i: HEADER + to_yaml(templates[i]) for i in shares[0]}
+    texts = {i: text_of(templates[i]) for i in shares[0]}
     for pid, read_end, share in children:
         with os.fdopen(read_end, encoding="utf-8") as pipe:
             received = pipe.read()
         _, status = os.waitpid(pid, 0)
-        rendered = json.loads(received) if status == 0 else [HEADER + to_yaml(templates[i]) for i in share]
+        rendered = json.loads(received) if status == 0 else [text_of(templates[i]) for i in share]
         texts.update(zip(share, rendered, strict=True))
     return [texts[i] for i in range(len(templates))]
 

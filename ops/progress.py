@@ -76,12 +76,7 @@ def follow_stack(
     with Display() as display:
         while True:
             over = done()
-            try:
-                events = [
-                    e for e in cfn.describe_stack_events(StackName=stack)["StackEvents"] if e["EventId"] not in seen
-                ]
-            except Exception:  # a deleted stack has no events to read by name
-                events = []
+            events = _new_events(cfn, stack, seen)
             for event in sorted(events, key=lambda e: e["Timestamp"]):
                 seen.add(event["EventId"])
                 status = event.get("ResourceStatus", "")
@@ -97,6 +92,21 @@ def follow_stack(
             if over:
                 return time.monotonic() - started
             time.sleep(aws.timeouts.poll)
+
+
+def _new_events(cfn: Any, stack: str, seen: set[str]) -> list[dict[str, Any]]:
+    """Every event not yet shown.  Events come newest first, a page at a time: read pages
+    until one holds an event already shown (a poll may bring more than one page)."""
+    new: list[dict[str, Any]] = []
+    try:
+        for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack):
+            fresh = [e for e in page["StackEvents"] if e["EventId"] not in seen]
+            new += fresh
+            if len(fresh) < len(page["StackEvents"]):
+                break
+    except Exception:  # a deleted stack has no events to read by name
+        pass
+    return new
 
 
 def _environment_status(aws: Aws, environment: str | None) -> str | None:

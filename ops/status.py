@@ -10,17 +10,15 @@ MWAA API) is named as expected.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .airflow import airflow_major, environment_of, rest
-from .aws import Aws, OpsError, outputs_of, table
+from .aws import Aws, OpsError, outputs_of, table, wait_for
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
 SYNC_PROPERTIES = {
     f"{name}{part}" for name in ("Requirements", "Plugins", "StartupScript") for part in ("S3Path", "S3ObjectVersion")
 }
-DRIFT_POLL_SECONDS = 2.0
 
 
 def status(aws: Aws, stack: str) -> int:
@@ -73,14 +71,12 @@ def drift(aws: Aws, stack: str) -> int:
     outputs_of(aws, stack)  # the one message for a missing or failed stack
     cfn = aws.client("cloudformation")
     detection = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
-    deadline = time.monotonic() + aws.timeouts.total
-    while True:
+
+    def detected() -> dict[str, Any] | None:
         found = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
-        if found["DetectionStatus"] != "DETECTION_IN_PROGRESS":
-            break
-        if time.monotonic() > deadline:
-            raise OpsError(f"drift detection of {stack} did not finish within {aws.timeouts.total:g} s (TIMEOUT)")
-        time.sleep(DRIFT_POLL_SECONDS)
+        return None if found["DetectionStatus"] == "DETECTION_IN_PROGRESS" else found
+
+    found = wait_for(detected, f"drift detection of {stack}", aws.timeouts)
     if found["DetectionStatus"] == "DETECTION_FAILED":
         raise OpsError(f"drift detection of {stack} failed: {found.get('DetectionStatusReason', 'no reason given')}")
     drifts = cfn.describe_stack_resource_drifts(

@@ -116,6 +116,11 @@ def to_yaml(template: Template) -> str:
     )
 
 
+def text_of(template: Template) -> str:
+    """A built template as the file out/ holds: the header, then sorted YAML."""
+    return HEADER + to_yaml(template)
+
+
 def render(settings: Settings) -> str:
     """The template as YAML: sorted keys, so the same settings give the same bytes."""
-    return HEADER + to_yaml(build_template(settings))
+    return text_of(build_template(settings))
