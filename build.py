@@ -23,6 +23,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from templates.airflow_options import unchecked_version
 from templates.settings import SettingsError, from_mapping
 from templates.stack import build_template, text_of
 
@@ -41,7 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the files in --out instead of writing")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/)")
-    parser.add_argument("--settings", type=Path, help="TOML file of settings (names as in templates/settings.py)")
+    parser.add_argument("--settings", type=Path, help="TOML file of settings (names as in templates/settings/)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one setting")
     return parser.parse_args(argv)
 
@@ -71,16 +72,28 @@ def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str,
 
 def build(values: dict[str, object] | None = None) -> dict[str, str]:
     """File name -> YAML.  Without explicit settings: the default template and one per environment file."""
+    sources: dict[str, tuple[str, dict[str, object]]] = {}  # file name -> (where the settings come from, settings)
     if values is not None:
-        wanted = {TEMPLATE_NAME: from_mapping(values)}
+        sources[TEMPLATE_NAME] = ("", values)
     else:
-        wanted = {TEMPLATE_NAME: from_mapping({})}
+        sources[TEMPLATE_NAME] = ("", {})
         for path in sorted(ENVIRONMENTS.glob("*.toml")):
-            try:
-                wanted[f"mwaa-{path.stem}.yaml"] = from_mapping(read_toml(path))
-            except SettingsError as err:
-                raise UsageError(f"{path.relative_to(ROOT)}: {err}") from None
-    files = dict(zip(wanted, render_all(list(wanted.values())), strict=True))
+            sources[f"mwaa-{path.stem}.yaml"] = (f"{path.relative_to(ROOT)}: ", read_toml(path))
+    templates = []
+    for where, settings_values in sources.values():
+        try:
+            settings = from_mapping(settings_values)
+            templates.append(build_template(settings))
+        except SettingsError as err:
+            raise UsageError(f"{where}{err}") from None
+        if settings.airflow_configuration_options and unchecked_version(settings.airflow_version):
+            print(
+                f"build.py: note: {where}airflow_configuration_options checked for shape and MWAA's reserved "
+                f"options only: no option list of Airflow {settings.airflow_version} is vendored "
+                "(scripts/airflow_options.py makes one)",
+                file=sys.stderr,
+            )
+    files = dict(zip(sources, render_all(templates), strict=True))
     for name, text in files.items():
         size = len(text.encode())
         if size > MAX_TEMPLATE_BYTES:
@@ -88,14 +101,13 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
     return files
 
 
-def render_all(settings: list) -> list[str]:
+def render_all(templates: list) -> list[str]:
     """Render on every core: PyYAML's pure-Python emitter is most of the build time.
     Templates are built here (milliseconds) and shared out by size, largest first, so
     the cores finish together; forked children write their share's YAML back through a
     pipe.  A plain fork, not a process pool: the pool's imports and start-up cost as
     much as one template.  A child that fails has its share written here, so an error
     surfaces in this process, as without workers."""
-    templates = [build_template(s) for s in settings]
     workers = min(len(templates), os.cpu_count() or 1)
     if workers < 2 or not hasattr(os, "fork"):
         return [text_of(t) for t in templates]

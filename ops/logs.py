@@ -14,16 +14,13 @@ import re
 import time
 from typing import Any
 
+from templates.catalogue import LOG_MODULES
+
 from .airflow import environment_of
 from .aws import Aws, OpsError, UsageError
 
-TYPES = {
-    "task": "TaskLogs",
-    "scheduler": "SchedulerLogs",
-    "worker": "WorkerLogs",
-    "webserver": "WebserverLogs",
-    "dag-processing": "DagProcessingLogs",
-}
+# TYPE -> MWAA's LoggingConfiguration key; task first, the default.
+TYPES = {m.log_type: m.configuration for m in sorted(LOG_MODULES, key=lambda m: m.log_type != "task")}
 FOLLOW_POLL_SECONDS = 2.0
 
 

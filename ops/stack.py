@@ -24,6 +24,7 @@ from .aws import (
     why_no_outputs,
 )
 from .intrinsics import load_template
+from .log_groups import check_no_foreign_groups
 from .overrides import Deployment, check_rules
 from .rules import known_values
 
@@ -36,6 +37,7 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
     """Create or update ``stack`` from the checked ``deployment``, tagged with ``env``."""
     current = stack_of(aws, stack)
     _check_rules_with_previous(deployment, current)
+    check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
     if current is not None:
         _ready_for_deploy(aws, current)
     seen = progress.event_ids(aws, stack)
@@ -158,6 +160,7 @@ def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
     """List what `make deploy` would change through a change set that is always deleted, never executed."""
     current = stack_of(aws, stack)
     _check_rules_with_previous(deployment, current)
+    check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
     if current is None:
         resources = deployment.body["Resources"]
         print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from templates.catalogue import S3_FILES
+
 from .airflow import airflow_major, environment_of, rest
 from .aws import Aws, OpsError, outputs_of, table, wait_for
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
-SYNC_PROPERTIES = {
-    f"{name}{part}" for name in ("Requirements", "Plugins", "StartupScript") for part in ("S3Path", "S3ObjectVersion")
-}
+SYNC_PROPERTIES = {name for file in S3_FILES for name in (file.path_property, file.version_property)}
 
 
 def status(aws: Aws, stack: str) -> int:

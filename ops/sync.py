@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from templates.s3_files import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
+from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, TRANSITIONAL_STATUSES, S3File
 
 from .aws import CAPABILITIES, Aws, OpsError, UsageError, elapsed, merge_parameters, outputs_of, wait_for
 from .intrinsics import load_template
@@ -40,10 +40,6 @@ from .sync_plan import (
 )
 
 # --- the sync -------------------------------------------------------------------------------
-
-
-# MWAA's statuses while an update runs; any other is where it ends.
-UPDATING_STATUSES = ("UPDATING", "CREATING", "PENDING", "MAINTENANCE", "ROLLING_BACK")
 
 
 class Put(NamedTuple):
@@ -170,7 +166,7 @@ def wait_until_available(aws: Aws, name: str) -> int:
         if not shown or shown[-1] != status:
             shown.append(status)
             print(f"  {elapsed(started)}  {name} is {status}", flush=True)
-        return environment if status not in UPDATING_STATUSES else None
+        return environment if status not in TRANSITIONAL_STATUSES else None
 
     environment = wait_for(settled, f"{name} to finish updating", aws.timeouts)
     status = environment.get("Status")

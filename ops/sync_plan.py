@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from templates.s3_files import REQUIREMENTS, S3_FILES, S3File
+from templates.catalogue import REQUIREMENTS, S3_FILES, S3File
 
 from .aws import UsageError
 
@@ -128,7 +128,7 @@ def plan_bumps(states: Iterable[FileState], managed: Mapping[str, str]) -> tuple
         if not state.changed:
             continue
         if state.file.name in managed:
-            through_stack[state.file.version_parameter] = state.latest_version
+            through_stack[state.file.version_property] = state.latest_version
         else:
             through_api[state.file.path_property] = state.key
             through_api[state.file.version_property] = state.latest_version
@@ -156,7 +156,7 @@ def managed_paths(template: Mapping[str, Any], parameters: Iterable[str]) -> dic
     paths = {}
     for file in S3_FILES:
         path = environment.get(file.path_property)
-        if file.version_parameter in declared and path is not None:
+        if file.version_property in declared and path is not None:
             # If(Has<Name>Version, "key", NoValue) or a plain key
             paths[file.name] = path["Fn::If"][1] if isinstance(path, dict) and "Fn::If" in path else path
     return paths

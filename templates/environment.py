@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from troposphere import AWSHelperFn, GetAtt, If, Join, NoValue, Ref, Split, Template, ec2, logs, mwaa
 
+from .airflow_options import template_options
 from .bucket import SourceBucket
+from .catalogue import LOG_MODULES, S3_FILES
 from .execution_role import ExecutionRole
-from .logs import LOG_MODULES
 from .network import Network
 from .parameters import Parameters
-from .s3_files import S3_FILES
-from .settings import Settings, template_options
+from .settings import Settings
 from .tagging import tag_map
 
 
@@ -19,7 +19,10 @@ def configuration_options(settings: Settings, params: Parameters) -> dict[str, o
     lets `dags trigger --conf` / the REST API override DAG params such as the EMR cluster id; app.env
     comes from the AppEnv parameter; the secrets backend when asked.  The settings refuse a team
     option that contradicts one of these."""
-    options: dict[str, object] = {**template_options(settings), **dict(settings.airflow_configuration_options)}
+    own = template_options(
+        settings.secrets_backend, settings.secrets_connections_prefix, settings.secrets_variables_prefix
+    )
+    options: dict[str, object] = {**own, **dict(settings.airflow_configuration_options)}
     options["app.env"] = Ref(params.app_env)
     return options
 

@@ -51,6 +51,7 @@ from awacs.aws import (
 from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Template, iam
 
 from .bucket import SourceBucket
+from .errors import SettingsError
 from .extra_statements import VARIABLE, ExtraStatement
 from .settings import Settings
 from .tagging import optional_tags
@@ -112,6 +113,27 @@ def secrets_statement(settings: Settings) -> list[Statement]:
 
 
 def execution_policy_statements(
+    settings: Settings, bucket_arn: AWSHelperFn, bucket_objects_arn: AWSHelperFn, kms_key_arn: AWSHelperFn | str | None
+) -> list[Statement]:
+    own = _own_statements(settings, bucket_arn, bucket_objects_arn, kms_key_arn)
+    return [*own, *extra_statements(settings, own)]
+
+
+def extra_statements(settings: Settings, own: list[Statement]) -> list[Statement]:
+    """The team's statements, refused when one reuses a Sid of the template's own (the Sids
+    are read from the statements themselves, so there is no list to keep in step)."""
+    sids = [st.Sid for st in own if getattr(st, "Sid", None)]
+    for extra in settings.extra_policy_statements:
+        if extra.sid in sids:
+            raise SettingsError(
+                "extra_policy_statements",
+                extra.sid,
+                "sids must be unique and not one of the template's own: " + ", ".join(sids),
+            )
+    return [extra_statement(s) for s in settings.extra_policy_statements]
+
+
+def _own_statements(
     settings: Settings, bucket_arn: AWSHelperFn, bucket_objects_arn: AWSHelperFn, kms_key_arn: AWSHelperFn | str | None
 ) -> list[Statement]:
     return [
@@ -194,7 +216,6 @@ def execution_policy_statements(
             Resource=[_arn("elasticmapreduce", "cluster/*")],
         ),
         *secrets_statement(settings),
-        *(extra_statement(s) for s in settings.extra_policy_statements),
     ]
 
 

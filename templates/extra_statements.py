@@ -79,7 +79,7 @@ class ExtraStatement:
         return json.loads(self.condition) if self.condition else {}
 
 
-def parse_statements(value: object, reserved_sids: tuple[str, ...]) -> tuple[ExtraStatement, ...]:
+def parse_statements(value: object, reserved_sids: tuple[str, ...] = ()) -> tuple[ExtraStatement, ...]:
     if isinstance(value, tuple) and all(isinstance(s, ExtraStatement) for s in value):
         statements = value
     elif isinstance(value, list) and all(isinstance(item, dict) for item in value):

@@ -1,47 +1,32 @@
 """The environment's CloudWatch log groups, when the settings give them a retention.
 
-By default MWAA creates one group per enabled module and keeps its logs forever.
-With ``log_retention_days`` the stack creates those groups first, under the names
-MWAA writes to, ``airflow-<EnvironmentName>-<Module>`` (user guide, "Viewing
-Airflow logs in Amazon CloudWatch", Log types; the quick start's execution policy
-scopes its log actions to ``airflow-<EnvironmentName>-*``).  MWAA creates the
-groups it logs to with ``logs:CreateLogGroup``, which fails with
-ResourceAlreadyExistsException for an existing group, and goes on writing to the
-group of that name (the user guide's troubleshooting page shows MWAA meeting the
-same exception for its log streams in CloudTrail), so it adopts the groups made
-here; the environment depends on them so they exist first.  The groups are
+By default MWAA creates one group per enabled module, ``airflow-<EnvironmentName>-<Module>``
+(``catalogue.LOG_MODULES``), and keeps its logs forever; CloudFormation cannot set their
+retention (``LoggingConfiguration.*.CloudWatchLogGroupArn`` is a return value only, and
+"any value you provide ... is discarded", AWS::MWAA::Environment ModuleLoggingConfiguration).
+With ``log_retention_days`` the stack creates those groups first, under those names, and
+the environment depends on them.
+
+What is documented and what is not: no MWAA user-guide page says MWAA writes into a group
+that exists before the environment.  AWS's own construct does exactly this and says MWAA's
+``logs:CreateLogGroup`` "is a no-op when a group of that name already exists"
+(aws/modern-data-architecture-accelerator, ``mwaa-constructs/lib/env.ts``), and users of
+the CDK and Terraform report the same (aws/aws-cdk#14414, hashicorp/terraform-provider-aws
+#46161).  The images never create groups (``create_log_group=False``), so the service does.
+
+On an environment that already exists MWAA made the groups, and CloudFormation cannot
+create a group that exists: ``make deploy``/``make diff`` find such groups before any
+change and stop, naming them and the way out (``ops/log_groups.py``).  The groups are
 deleted with the stack, after the environment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import AWSHelperFn, Sub, Template, logs
 
+from .catalogue import LOG_MODULES, LogModule
 from .settings import Settings
 from .tagging import optional_tags
-
-
-@dataclass(frozen=True)
-class LogModule:
-    setting: str  # as in disabled_log_types
-    configuration: str  # MWAA's LoggingConfiguration key
-    group_suffix: str  # airflow-<EnvironmentName>-<suffix>
-    what: str  # for descriptions
-
-    @property
-    def logical_id(self) -> str:
-        return f"{self.group_suffix}LogGroup"
-
-
-LOG_MODULES = (
-    LogModule("dag_processing", "DagProcessingLogs", "DAGProcessing", "DAG processing"),
-    LogModule("scheduler", "SchedulerLogs", "Scheduler", "scheduler"),
-    LogModule("task", "TaskLogs", "Task", "task"),
-    LogModule("worker", "WorkerLogs", "Worker", "worker"),
-    LogModule("webserver", "WebserverLogs", "WebServer", "web server"),
-)
 
 
 def enabled_modules(settings: Settings) -> tuple[LogModule, ...]:
@@ -73,7 +58,7 @@ def add_log_groups(
     return tuple(
         template.add_resource(
             logs.LogGroup(
-                module.logical_id,
+                module.group_logical_id,
                 # Deleted with the stack, stated because logs are state: a kept group would make
                 # the next stack of the same environment name fail on "already exists".
                 DeletionPolicy="Delete",

@@ -39,7 +39,7 @@ def add_outputs(
     for module in enabled_modules(settings):
         output(
             f"{module.group_suffix}LogGroupArn",
-            f"CloudWatch log group of the {module.what} logs",
+            f"CloudWatch log group of the {module.label} logs",
             GetAtt(environment, f"LoggingConfiguration.{module.configuration}.CloudWatchLogGroupArn"),
         )
     if settings.endpoint_management == "CUSTOMER":

@@ -1,8 +1,8 @@
 """CloudFormation Parameters: the values a deployer may change at deploy time.
 
-Defaults come from the build settings; constraints repeat the settings'
-validation so a bad ``--parameter-overrides`` fails before any resource is
-touched.  Rules between parameters that CloudFormation can express (mw1.micro
+Defaults come from the build settings; constraints are rendered by each setting's
+own check (``settings.check_of``), so a bad ``--parameter-overrides`` fails before any
+resource is touched and no limit is written twice.  Rules between parameters that CloudFormation can express (mw1.micro
 runs one of each; PUBLIC_AND_PRIVATE needs Airflow 3.2) are the template's
 Rules section (``rules.py``); the others (min <= max, subnets inside the VPC)
 the build settings enforce for the defaults and MWAA/EC2 reject at deploy time.
@@ -18,29 +18,8 @@ from dataclasses import dataclass, field
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
-from .s3_files import S3_FILES
-from .settings import (
-    AIRFLOW_VERSIONS,
-    APP_ENV_PATTERN,
-    CIDR_PATTERN,
-    ENVIRONMENT_CLASSES,
-    ENVIRONMENT_NAME_MAX,
-    ENVIRONMENT_NAME_PATTERN,
-    LOG_LEVELS,
-    MAX_WORKERS_LIMIT,
-    WEBSERVER_ACCESS_MODES,
-    WEBSERVERS_RANGE,
-    Settings,
-)
-
-# Parameter name -> (Settings field, what the logs are), in the order MWAA lists its log modules.
-LOG_LEVEL_PARAMETERS = {
-    "DagProcessingLogsLevel": ("dag_processing_log_level", "DAG processing"),
-    "SchedulerLogsLevel": ("scheduler_log_level", "scheduler"),
-    "TaskLogsLevel": ("task_log_level", "task"),
-    "WorkerLogsLevel": ("worker_log_level", "worker"),
-    "WebserverLogsLevel": ("webserver_log_level", "web server"),
-}
+from .catalogue import CLASSES, LOG_MODULES, S3_FILES
+from .settings import Settings, check_of
 
 
 @dataclass(frozen=True)
@@ -85,84 +64,47 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
     logs = "CloudWatch log levels"
     files = "Requirements, plugins and startup script"
 
+    def setting(name: str, attr: str, description: str, group: str = env) -> Parameter:
+        """The Parameter whose default is setting ``attr``, constrained by that setting's check."""
+        return add(name, description, getattr(settings, attr), group, **check_of(attr).constraints())
+
     def cidr(name: str, what: str, default: str) -> Parameter:
-        return add(
-            name,
-            f"IPv4 CIDR block of the {what}",
-            default,
-            network,
-            AllowedPattern=CIDR_PATTERN,
-            ConstraintDescription="an IPv4 CIDR block with a prefix between /16 and /28",
-        )
+        return add(name, f"IPv4 CIDR block of the {what}", default, network, **check_of("vpc_cidr").constraints())
 
-    def worker_count(name: str, description: str, default: int) -> Parameter:
-        return add(name, description, default, env, MinValue=1, MaxValue=MAX_WORKERS_LIMIT)
-
+    micro = min(CLASSES.values(), key=lambda c: c.schedulers)
+    larger = max(CLASSES.values(), key=lambda c: c.schedulers)
     common = dict(
-        environment_name=add(
-            "EnvironmentName",
-            "Name of the MWAA environment (changing it replaces the environment)",
-            settings.environment_name,
-            env,
-            AllowedPattern=ENVIRONMENT_NAME_PATTERN,
-            MinLength=1,
-            MaxLength=ENVIRONMENT_NAME_MAX,
-            ConstraintDescription="starts with a letter; letters, digits, '-' and '_'; at most 80 characters",
+        environment_name=setting(
+            "EnvironmentName", "environment_name", "Name of the MWAA environment (changing it replaces the environment)"
         ),
-        airflow_version=add(
-            "AirflowVersion",
-            "Apache Airflow version",
-            settings.airflow_version,
-            env,
-            AllowedValues=list(AIRFLOW_VERSIONS),
+        airflow_version=setting("AirflowVersion", "airflow_version", "Apache Airflow version"),
+        environment_class=setting(
+            "EnvironmentClass", "environment_class", "Size of the scheduler, web server and worker containers"
         ),
-        environment_class=add(
-            "EnvironmentClass",
-            "Size of the scheduler, web server and worker containers",
-            settings.environment_class,
-            env,
-            AllowedValues=list(ENVIRONMENT_CLASSES),
-        ),
-        min_workers=worker_count("MinWorkers", "Workers always running", settings.min_workers),
-        max_workers=worker_count("MaxWorkers", "Upper bound of worker autoscaling", settings.max_workers),
-        schedulers=add(
+        min_workers=setting("MinWorkers", "min_workers", "Workers always running"),
+        max_workers=setting("MaxWorkers", "max_workers", "Upper bound of worker autoscaling"),
+        schedulers=setting(
             "Schedulers",
-            "Number of schedulers (1 for mw1.micro, 2-5 otherwise)",
-            settings.schedulers,
-            env,
-            MinValue=1,
-            MaxValue=5,
+            "schedulers",
+            f"Number of schedulers ({micro.schedulers[1]} for {micro.name}, "
+            f"{larger.schedulers[0]}-{larger.schedulers[1]} otherwise)",
         ),
-        webserver_access_mode=add(
+        webserver_access_mode=setting(
             "WebserverAccessMode",
+            "webserver_access_mode",
             "Whether the Airflow UI is reachable from the internet (PUBLIC_AND_PRIVATE: Airflow 3.2 and later)",
-            settings.webserver_access_mode,
-            env,
-            AllowedValues=list(WEBSERVER_ACCESS_MODES),
         ),
-        min_webservers=add(
+        min_webservers=setting(
             "MinWebservers",
-            f"Web servers always running (1 for mw1.micro, {WEBSERVERS_RANGE[0]}-{WEBSERVERS_RANGE[1]} otherwise)",
-            settings.min_webservers,
-            env,
-            MinValue=1,
-            MaxValue=WEBSERVERS_RANGE[1],
+            "min_webservers",
+            f"Web servers always running ({micro.webservers[1]} for {micro.name}, "
+            f"{larger.webservers[0]}-{larger.webservers[1]} otherwise)",
         ),
-        max_webservers=add(
-            "MaxWebservers",
-            "Upper bound of web server autoscaling under API and CLI load",
-            settings.max_webservers,
-            env,
-            MinValue=1,
-            MaxValue=WEBSERVERS_RANGE[1],
+        max_webservers=setting(
+            "MaxWebservers", "max_webservers", "Upper bound of web server autoscaling under API and CLI load"
         ),
-        app_env=add(
-            "AppEnv",
-            "Value of the Airflow option app.env (AIRFLOW__APP__ENV), e.g. dev or prd",
-            settings.app_env,
-            env,
-            AllowedPattern=APP_ENV_PATTERN,
-            ConstraintDescription="1-64 letters, digits, '.', '_' or '-'",
+        app_env=setting(
+            "AppEnv", "app_env", "Value of the Airflow option app.env (AIRFLOW__APP__ENV), e.g. dev or prd"
         ),
     )
 
@@ -210,14 +152,13 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
         )
 
     log_levels = {
-        name.removesuffix("Level"): add(
-            name,
-            f"Lowest level of the {what} logs sent to CloudWatch",
-            getattr(settings, attr),
+        module.configuration: setting(
+            module.level_parameter,
+            module.level_setting,
+            f"Lowest level of the {module.label} logs sent to CloudWatch",
             logs,
-            AllowedValues=list(LOG_LEVELS),
         )
-        for name, (attr, what) in LOG_LEVEL_PARAMETERS.items()
+        for module in LOG_MODULES
     }
 
     versions: dict[str, tuple[Parameter, str]] = {}
@@ -225,7 +166,7 @@ def add_parameters(template: Template, settings: Settings) -> Parameters:
         key = getattr(settings, file.setting)
         if key:
             parameter = add(
-                file.version_parameter,
+                file.version_property,
                 f"S3 object version of {key} (make sync sets it); empty: none is installed",
                 "",
                 files,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from troposphere import Template
 
+from .catalogue import AIRFLOW, CLASSES, PUBLIC_AND_PRIVATE_SINCE
 from .parameters import Parameters
-from .settings import AIRFLOW_VERSIONS, PUBLIC_AND_PRIVATE_SINCE, SCHEDULERS_RANGE, WEBSERVERS_RANGE, version_tuple
 
 
 def _ref(parameter: object) -> dict:
@@ -32,7 +32,10 @@ def _range(low: int, high: int) -> list[str]:
 
 
 def add_rules(template: Template, params: Parameters) -> None:
-    micro = _is(params.environment_class, "mw1.micro")
+    # The classes fall in two: mw1.micro runs one of each; every larger class has one set of bounds.
+    single = min(CLASSES.values(), key=lambda c: c.schedulers)
+    larger = max(CLASSES.values(), key=lambda c: c.schedulers)
+    micro = _is(params.environment_class, single.name)
     singles = (params.schedulers, params.min_workers, params.max_workers, params.min_webservers, params.max_webservers)
     template.add_rule(
         "MicroRunsOneOfEach",
@@ -41,7 +44,8 @@ def add_rules(template: Template, params: Parameters) -> None:
             "Assertions": [
                 {
                     "Assert": _is(p, "1"),
-                    "AssertDescription": f"mw1.micro runs one scheduler, worker and web server: {p.title} must be 1",
+                    "AssertDescription": f"{single.name} runs one scheduler, worker and web server: "
+                    f"{p.title} must be 1",
                 }
                 for p in singles
             ],
@@ -54,17 +58,17 @@ def add_rules(template: Template, params: Parameters) -> None:
             "Assertions": [
                 {
                     "Assert": _one_of(p, _range(*limits)),
-                    "AssertDescription": f"{p.title} must be between {limits[0]} and {limits[1]} above mw1.micro",
+                    "AssertDescription": f"{p.title} must be between {limits[0]} and {limits[1]} above {single.name}",
                 }
                 for p, limits in (
-                    (params.schedulers, SCHEDULERS_RANGE),
-                    (params.min_webservers, WEBSERVERS_RANGE),
-                    (params.max_webservers, WEBSERVERS_RANGE),
+                    (params.schedulers, larger.schedulers),
+                    (params.min_webservers, larger.webservers),
+                    (params.max_webservers, larger.webservers),
                 )
             ],
         },
     )
-    supporting = [v for v in AIRFLOW_VERSIONS if version_tuple(v)[:2] >= PUBLIC_AND_PRIVATE_SINCE]
+    supporting = [r.version for r in AIRFLOW if r.key[:2] >= PUBLIC_AND_PRIVATE_SINCE]
     template.add_rule(
         "PublicAndPrivateNeedsAirflow32",
         {

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from templates.catalogue import RELEASES
+
 from ..aws import OpsError, UsageError
 from ..overrides import read_template
 from ..sync_plan import local_files
@@ -51,9 +53,9 @@ def target(template: Path, version: str, dags: Path, plugins: Path, startup: Pat
     timeout from ``template``; one line and exit 2 for what cannot be checked."""
     _, body = read_template(template)
     declared: dict[str, Any] = body.get("Parameters", {}).get("AirflowVersion", {})
-    known = [str(v) for v in declared.get("AllowedValues", requirements.MWAA_PYTHON)]
+    known = [str(v) for v in declared.get("AllowedValues", RELEASES)]
     version = version or str(declared.get("Default", ""))
-    if version not in known or version not in requirements.MWAA_PYTHON:
+    if version not in known or version not in RELEASES:
         raise UsageError(f"AIRFLOW_VERSION={version!r}: the project knows Airflow {', '.join(known)}")
     if not dags.is_dir():
         raise UsageError(f"DAGS: {dags} is not a folder")
@@ -118,7 +120,7 @@ def run(check: Target, timeout: float) -> int:
         report(where, None, f"plugin does not import: {error}")
     for file, line, message in layout.plugin_problems(check.plugins):
         report(file, line, message)
-    for file, line, message in layout.startup_problems(check.startup, layout.shellcheck_binary()):
+    for file, line, message in layout.startup_problems(check.startup, layout.shellcheck_binary(), check.version):
         report(file, line, message)
 
     for line in lines:
@@ -128,7 +130,7 @@ def run(check: Target, timeout: float) -> int:
         print("preflight: slowest DAG files: " + ", ".join(f"{_shown(f)} {s:.2f} s" for f, s in slowest))
     dag_count = sum(len(ids) for ids in parsed["dags"].values())
     summary = (
-        f"Airflow {check.version} (Python {requirements.MWAA_PYTHON[check.version]}), "
+        f"Airflow {check.version} (Python {RELEASES[check.version].python}), "
         f"{len(parsed['durations'])} DAG file(s), {dag_count} DAG(s), constraints from "
         f"{found.source or 'nowhere'}, {time.monotonic() - started:.1f} s"
     )

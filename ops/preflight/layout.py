@@ -5,12 +5,9 @@ zip's root (user guide, "Installing custom plugins": a folder holding everything
 level down is never found), and compiled caches do not belong in it.
 
 Startup script: MWAA runs it with bash on every component before Airflow starts; a
-syntax error stops the environment from starting.  It must not export what MWAA sets
-for Airflow itself: the variables its container images mark essential and do not let
-a customer override (aws/amazon-mwaa-docker-images, ``get_essential_environ`` and
-``get_essential_airflow_config``: ``AWS_EXECUTION_ENV``, ``MWAA_AIRFLOW_COMPONENT``,
-``MWAA_COMMAND``, each ``AIRFLOW__SECTION__KEY`` of a reserved option) and its own
-``MWAA__*`` settings; ``AIRFLOW_HOME`` is where MWAA lays out the DAGs and plugins.
+syntax error stops the environment from starting.  An export of a variable MWAA reserves
+does nothing: MWAA restores the variable to its default (``catalogue.reserved_variable``:
+the user guide's list, what the images protect, each reserved option's variable).
 """
 
 from __future__ import annotations
@@ -21,16 +18,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from templates.airflow_options import RESERVED_OPTIONS
+from templates.catalogue import reserved_variable
 
 CACHES = ("__pycache__",)
-RESERVED_VARIABLES = {
-    "AWS_EXECUTION_ENV",
-    "MWAA_AIRFLOW_COMPONENT",
-    "MWAA_COMMAND",
-    "AIRFLOW_HOME",
-    *("AIRFLOW__" + key.replace(".", "__").upper() for key in RESERVED_OPTIONS),
-}
 EXPORT = re.compile(r"^\s*(?:export|declare\s+-[a-zA-Z]*x[a-zA-Z]*)\s+([A-Za-z_][A-Za-z0-9_]*)(?:=|\s|$)")
 BASH_ERROR = re.compile(r"^.*?: line (\d+): (.*)$")
 SHELLCHECK_LINE = re.compile(r"^(.*?):(\d+):\d+: (\w+): (.*)$")
@@ -68,7 +58,7 @@ def plugin_problems(plugins: Path) -> list[Problem]:
     return problems
 
 
-def startup_problems(script: Path, shellcheck: Path) -> list[Problem]:
+def startup_problems(script: Path, shellcheck: Path, version: str) -> list[Problem]:
     if not script.is_file():
         return []
     where = str(script)
@@ -91,9 +81,14 @@ def startup_problems(script: Path, shellcheck: Path) -> list[Problem]:
                 problems.append((where, int(match.group(2)), f"shellcheck {match.group(3)}: {match.group(4)}"))
     for number, line in enumerate(script.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
         match = EXPORT.match(line)
-        if match and (match.group(1) in RESERVED_VARIABLES or match.group(1).startswith("MWAA__")):
+        if match and reserved_variable(match.group(1), version):
             problems.append(
-                (where, number, f"exports {match.group(1)}, which MWAA sets itself and will not let change")
+                (
+                    where,
+                    number,
+                    f"exports {match.group(1)}, which MWAA reserves: it resets the variable to its own value, "
+                    "so this export does nothing",
+                )
             )
     return problems
 

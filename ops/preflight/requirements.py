@@ -6,11 +6,23 @@ install, 20-40 minutes after the upload.  Checked here, offline and in
 milliseconds: every requirement against the constraint of its package, for the
 Python MWAA runs (markers are evaluated for it, not for this machine).
 
-The constraints come from the file's ``--constraint`` URL when it answers, else
-from the project's vendored constraints for that Airflow version (the pip freeze
-of the project's own install of it); for a version with neither, that is a
-problem, not a pass.  A requirement the constraints do not name cannot conflict
-with them; whether it exists on PyPI is found when the DAG check installs it.
+The constraints come from the file's ``--constraint`` line as MWAA reads it
+(``images/airflow/<v>/python/mwaa/utils/user_requirements.py``: a line containing
+``-c `` or ``--constraint `` with a space, commented out or not):
+
+* a URL (``http``/``https`` only) when it answers, else the project's vendored
+  constraints for that Airflow version (the pip freeze of the project's own install of
+  it); for a version with neither, that is a problem, not a pass;
+* a file in the DAG folder, as MWAA's containers see it (``/usr/local/airflow/dags/...``,
+  user guide, "Managing Python dependencies in requirements.txt"), read from ``DAGS``;
+  nothing outside ``DAGS`` is read;
+* a commented-out line: MWAA's documented opt-out, so MWAA applies no constraints and
+  none are checked (a warning says so);
+* ``--constraint=URL``: MWAA does not see it and adds its own constraints file as well
+  (a problem).
+
+A requirement the constraints do not name cannot conflict with them; whether it exists
+on PyPI is found when the DAG check installs it.
 """
 
 from __future__ import annotations
@@ -24,24 +36,15 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from templates.catalogue import CONTAINER_DAGS, RELEASES
+
 ROOT = Path(__file__).resolve().parents[2]
-# The Python MWAA runs each Airflow version on (user guide, "Apache Airflow versions on
-# Amazon MWAA": Python 3.11 for 2.7.2 through 2.11; 3.12 for Airflow 3).
-MWAA_PYTHON = {
-    "2.7.2": "3.11",
-    "2.8.1": "3.11",
-    "2.9.2": "3.11",
-    "2.10.1": "3.11",
-    "2.10.3": "3.11",
-    "2.11.0": "3.11",
-    "2.11.2": "3.11",
-    "3.0.6": "3.12",
-    "3.2.1": "3.12",
-    "3.3.1": "3.12",
-}
 # Airflow version -> the project's pip freeze of a passing install of it.
 VENDORED = {"3.3.1": ROOT / "constraints-airflow.txt", "2.11.2": ROOT / "constraints-airflow2.txt"}
+# What MWAA itself takes for a constraint line (user_requirements.py), and what pip takes.
+MWAA_SEES_CONSTRAINT = re.compile(r"-c |--constraint ")
 CONSTRAINT_LINE = re.compile(r"^\s*(-c|--constraint)(\s+|=)(\S+)\s*$")
+COMMENTED_CONSTRAINT = re.compile(r"^\s*#.*?(-c|--constraint)\s+(\S+)")
 CONSTRAINT_URL = re.compile(r"constraints-(\d+\.\d+\.\d+)/constraints-(\d+\.\d+)\.txt$")
 UNSUPPORTED = re.compile(r"^\s*(-r|--requirement|-e|--editable)\b")
 
@@ -63,22 +66,39 @@ class RequirementsCheck:
 
 
 def expected_url(version: str) -> str:
-    return (
-        f"https://raw.githubusercontent.com/apache/airflow/constraints-{version}/constraints-{MWAA_PYTHON[version]}.txt"
-    )
+    return RELEASES[version].constraints_url
 
 
 def check(path: Path, version: str, timeout: float) -> RequirementsCheck:
     result = RequirementsCheck()
-    python = MWAA_PYTHON[version]
+    python = RELEASES[version].python
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    url, url_line = None, None
+    url, url_line, opted_out = None, None, False
     for number, raw in enumerate(lines, start=1):
+        if (match := COMMENTED_CONSTRAINT.match(raw)) and MWAA_SEES_CONSTRAINT.search(raw):
+            opted_out = url is None
+            result.problems.append(
+                Problem(
+                    number,
+                    "a commented-out --constraint line is MWAA's opt-out: MWAA installs these requirements "
+                    "without Airflow's constraints, so none are checked here; remove the line to have them",
+                    warning=True,
+                )
+            )
+            continue
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
         if match := CONSTRAINT_LINE.match(line):
-            url, url_line = match.group(3).strip("'\""), number
+            url, url_line, opted_out = match.group(3).strip("'\""), number, False
+            if match.group(2) == "=":
+                result.problems.append(
+                    Problem(
+                        number,
+                        f"MWAA does not see {match.group(1)}=...: it looks for '{match.group(1)} ' with a space, "
+                        f"so it adds its own constraints file on top; write {match.group(1)} {url}",
+                    )
+                )
             continue
         if UNSUPPORTED.match(line):
             result.problems.append(Problem(number, f"{line.split()[0]} is not checked here; list the packages"))
@@ -92,13 +112,16 @@ def check(path: Path, version: str, timeout: float) -> RequirementsCheck:
             continue
         if requirement.marker is None or requirement.marker.evaluate({"python_version": python}):
             result.requirements.append((number, requirement))
-    if path.is_file() and url is None:
+    if path.is_file() and url is None and not opted_out:
         result.problems.append(
             Problem(None, f'no --constraint line; add: --constraint "{expected_url(version)}"', warning=True)
         )
+    if opted_out:
+        result.source = "none: MWAA applies no constraints (commented-out --constraint line)"
+        return result
     if url is not None:
         _check_url(result, url, url_line, version, python)
-    _load_constraints(result, url, version, timeout)
+    _load_constraints(result, url, url_line, path.parent, version, timeout)
     for number, requirement in result.requirements:
         pinned = result.constraints.get(canonicalize_name(requirement.name))
         if pinned is not None and not requirement.specifier.contains(pinned, prereleases=True):
@@ -126,9 +149,20 @@ def _check_url(result: RequirementsCheck, url: str, line: int | None, version: s
         )
 
 
-def _load_constraints(result: RequirementsCheck, url: str | None, version: str, timeout: float) -> None:
+def _load_constraints(
+    result: RequirementsCheck, url: str | None, line: int | None, dags: Path, version: str, timeout: float
+) -> None:
     why_not_url = "the file names no --constraint URL"
-    if url is not None:
+    if url is not None and "://" not in url:
+        _load_local(result, url, line, dags)
+        if not result.source:
+            return
+    elif url is not None and not url.startswith(("https://", "http://")):
+        result.problems.append(
+            Problem(line, f"--constraint {url}: MWAA takes an https:// URL or a file in its dags folder")
+        )
+        return
+    elif url is not None:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 result.constraints_text = response.read().decode("utf-8")
@@ -143,6 +177,33 @@ def _load_constraints(result: RequirementsCheck, url: str | None, version: str, 
             Problem(None, f"no constraints for Airflow {version}: {why_not_url} and the project vendors none")
         )
         return
+    _parse_constraints(result)
+
+
+def _load_local(result: RequirementsCheck, named: str, line: int | None, dags: Path) -> None:
+    """A constraints file MWAA reads from its own DAG folder: the same file under ``DAGS``."""
+    container = CONTAINER_DAGS + "/"
+    if not named.startswith(container):
+        result.problems.append(
+            Problem(line, f"--constraint {named}: MWAA reads a local constraints file only from {container}")
+        )
+        return
+    relative = named[len(container) :]
+    local = (dags / relative).resolve()
+    if not local.is_relative_to(dags.resolve()) or not local.is_file():
+        result.problems.append(
+            Problem(line, f"--constraint {named}: there is no {relative} in the DAG folder to upload with it")
+        )
+        return
+    try:
+        result.constraints_text = local.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as err:
+        result.problems.append(Problem(line, f"--constraint {named}: cannot read {relative} ({err})"))
+        return
+    result.source = f"{relative} in the DAG folder ({named} on MWAA)"
+
+
+def _parse_constraints(result: RequirementsCheck) -> None:
     for raw in result.constraints_text.splitlines():
         name, sep, pinned = raw.split("#", 1)[0].strip().partition("==")
         if sep and name:

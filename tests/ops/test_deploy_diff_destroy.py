@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 from cfn_flip import load_yaml
 
@@ -255,3 +257,32 @@ def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, de
     code, out, err = destroy_at_a_terminal(env, STACK.encode() + b"\n")
     assert code == 0, err
     assert re.search(r"^Stack mwaa-test deleted in \dm\d\ds\.$", out, re.M), out
+
+
+def test_retention_on_a_running_environment_names_the_groups_mwaa_made_before_any_change(env, deployed, tmp_path):
+    """MWAA made airflow-<name>-<Module> for the running environment; a template that now
+    creates them would fail half-way, so deploy and diff stop first, naming them."""
+    logs = client(env, "logs")
+    for module in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"):  # the user guide's group names
+        logs.create_log_group(logGroupName=f"airflow-{STACK}-{module}")
+    built = subprocess.run(
+        [sys.executable, "build.py", "--set", "log_retention_days=30", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    template = str(tmp_path / "mwaa.yaml")
+    cfn = client(env, "cloudformation")
+    before = cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"]
+    for target in ("diff", "deploy"):
+        result = make(env, target, TEMPLATE=template)
+        assert result.returncode != 0, result.stdout + result.stderr
+        [line] = error_lines(result)
+        assert f"airflow-{STACK}-Task" in line and f"airflow-{STACK}-WebServer" in line, line
+        assert "already exist outside stack" in line and "log_retention_days = 0" in line
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == before
+    assert not cfn.list_change_sets(StackName=STACK)["Summaries"], "nothing was sent"
+    fresh = make(env, "diff", TEMPLATE=template, STACK_NAME="mwaa-other")
+    assert fresh.returncode == 0, "another environment's groups do not exist: no refusal"

@@ -56,3 +56,102 @@ def test_a_zip_with_a_top_folder_or_caches_is_refused_and_a_package_is_not(tmp_p
     (package / "custom").mkdir(parents=True)
     (package / "custom" / "op.py").write_text("X = 1\n")
     assert layout.plugin_problems(package) == [], "a lone namespace folder is a layout Airflow loads"
+
+
+# --- MWAA's facts, as the user guide and MWAA's images state them -----------------------------
+
+GUIDE_211_URL = "https://raw.githubusercontent.com/apache/airflow/constraints-2.11.2/constraints-3.12.txt"
+
+
+def test_airflow_2_11_runs_python_3_12_so_the_guides_line_passes_and_3_11_is_named(tmp_path):
+    # Offline: the URL does not answer, so the vendored constraints of 2.11.2 answer instead.
+    right = checked(tmp_path, f'--constraint "{GUIDE_211_URL}"\n', version="2.11.2")
+    assert not [p for p in right.problems if "Python" in p.message], right.problems
+    wrong = checked(tmp_path, f'--constraint "{GUIDE_211_URL.replace("3.12.txt", "3.11.txt")}"\n', version="2.11.2")
+    assert [p.message for p in wrong.problems if "Python" in p.message] == [
+        "the --constraint URL is for Python 3.11; MWAA runs Airflow 2.11.2 on 3.12"
+    ]
+    missing = checked(tmp_path, "boto3\n", version="2.11.0")
+    assert any("constraints-2.11.0/constraints-3.12.txt" in p.message for p in missing.problems)
+
+
+def test_markers_on_2_11_are_evaluated_for_python_3_12(tmp_path):
+    text = 'numpy==1.0; python_version < "3.12"\nrich; python_version >= "3.12"\n'
+    result = checked(tmp_path, text, version="2.11.2")
+    assert [r.name for _, r in result.requirements] == ["rich"]
+
+
+def test_a_commented_out_constraint_is_mwaas_opt_out_and_nothing_is_checked(tmp_path):
+    result = checked(tmp_path, f'# --constraint "{URL}"\napache-airflow<3\n')
+    [warning] = [p for p in result.problems if p.warning]
+    assert (
+        warning.line == 1 and "MWAA's opt-out" in warning.message and "without Airflow's constraints" in warning.message
+    )
+    assert not [p for p in result.problems if not p.warning], "no constraints apply, so nothing conflicts"
+    assert result.constraints == {} and "applies no constraints" in result.source
+
+
+def test_constraint_with_an_equals_sign_is_not_seen_by_mwaa(tmp_path):
+    result = checked(tmp_path, f"--constraint={URL}\n")
+    [problem] = [p for p in result.problems if "does not see" in p.message]
+    assert problem.line == 1 and "adds its own constraints file on top" in problem.message
+    assert f"write --constraint {URL}" in problem.message
+
+
+def test_a_constraints_file_in_the_dag_folder_is_read_from_dags(tmp_path):
+    (tmp_path / "constraints.txt").write_text("rich==13.0.0\n")
+    result = checked(tmp_path, '--constraint "/usr/local/airflow/dags/constraints.txt"\nrich>=14\n')
+    assert [p.message.split(" (")[0] for p in result.problems] == [
+        "rich>=14 conflicts with the constraint rich==13.0.0"
+    ]
+    assert result.source.startswith("constraints.txt in the DAG folder")
+
+
+def test_a_local_constraints_file_must_be_in_the_dag_folder(tmp_path):
+    gone = checked(tmp_path, "-c /usr/local/airflow/dags/nope.txt\n")
+    assert any("there is no nope.txt in the DAG folder" in p.message for p in gone.problems)
+    outside = checked(tmp_path, "-c /usr/local/airflow/dags/../requirements/c.txt\n")
+    assert any("there is no ../requirements/c.txt" in p.message for p in outside.problems)
+    elsewhere = checked(tmp_path, "-c /etc/constraints.txt\n")
+    assert any("only from /usr/local/airflow/dags/" in p.message for p in elsewhere.problems)
+    scheme = checked(tmp_path, "-c file:///etc/passwd\n")
+    assert any("MWAA takes an https:// URL" in p.message for p in scheme.problems)
+    assert scheme.constraints_text == ""
+
+
+# The user guide's "Reserved environment variables" (Using a startup script), typed from the page.
+GUIDE_RESERVED = (
+    "AIRFLOW_VERSION",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "PYTHONUNBUFFERED",
+    "AIRFLOW__WEBSERVER__BASE_URL",
+    "AIRFLOW__METRICS__STATSD_HOST",
+    "AIRFLOW__CELERY__WORKER_AUTOSCALE",
+    "AIRFLOW__CORE__PARALLELISM",
+    "AIRFLOW_CONN_AWS_DEFAULT",
+    "SQL_ALCHEMY_CONN",
+    "MWAA__AIRFLOW__COMPONENT",
+    "AIRFLOW_HOME",
+)
+
+
+def exported(tmp_path, names, version="3.3.1"):
+    script = tmp_path / "startup.sh"
+    script.write_text("#!/bin/bash\n" + "".join(f'export {name}="x"\n' for name in names) + 'export TEAM_FLAG="1"\n')
+    problems = layout.startup_problems(script, layout.shellcheck_binary(), version)
+    return {line: message for _, line, message in problems if "reserves" in message}
+
+
+def test_every_reserved_startup_variable_is_named_with_what_mwaa_does(tmp_path):
+    from templates.catalogue import RESERVED_VARIABLES_DOCUMENTED, RESERVED_VARIABLES_PROTECTED
+
+    names = sorted({*GUIDE_RESERVED, *RESERVED_VARIABLES_DOCUMENTED, *RESERVED_VARIABLES_PROTECTED})
+    found = exported(tmp_path, names)
+    assert sorted(found) == list(range(2, len(names) + 2)), "each export named, TEAM_FLAG left alone"
+    assert all("resets the variable to its own value" in m for m in found.values())
+
+
+def test_pythonpath_is_reserved_from_airflow_2_9(tmp_path):
+    assert exported(tmp_path, ["PYTHONPATH"], version="2.8.1") == {}
+    assert list(exported(tmp_path, ["PYTHONPATH"], version="2.9.2")) == [2]

@@ -10,7 +10,7 @@ from cfn_flip import load_yaml
 
 from ops.aws import UsageError
 from ops.sync_plan import FileState, local_files, managed_paths, plan_bumps, stale_keys, target_key, zip_folder
-from templates.s3_files import PLUGINS, REQUIREMENTS, STARTUP_SCRIPT
+from templates.catalogue import PLUGINS, REQUIREMENTS, STARTUP_SCRIPT
 from tests.ops.conftest import ROOT
 
 PRD = load_yaml((ROOT / "out" / "mwaa-prd.yaml").read_text())

@@ -132,7 +132,7 @@ def test_logs_come_from_the_environments_group_narrowed_by_dag_run_and_task(env,
 @pytest.mark.parametrize(
     "variables,message",
     [
-        ({"TYPE": "kernel"}, "TYPE='kernel': one of task, scheduler, worker, webserver, dag-processing"),
+        ({"TYPE": "kernel"}, "TYPE='kernel': one of task, dag-processing, scheduler, worker, webserver"),
         ({"SINCE": "forever"}, "SINCE='forever': a duration such as"),
         ({"TYPE": "scheduler", "DAG": "emr_steps"}, "DAG, RUN and TASK narrow task logs only"),
         ({"RUN": "r1; rm -rf /"}, "RUN='r1; rm -rf /': an Airflow run id"),
@@ -259,3 +259,46 @@ def test_on_a_terminal_the_progress_line_stays_in_place(env):
     assert process.returncode == 0, screen[-2000:]
     assert "\x1b[" in screen, "rich moved the cursor"
     assert "MwaaEnvironment" in screen and "CREATE_COMPLETE" in screen
+
+
+# --- every status MWAA reports, classified and waited through -------------------------------
+
+
+def test_every_status_botocore_knows_is_classified():
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("mwaa")
+    from templates.catalogue import STATUSES
+
+    assert set(model.shape_for("EnvironmentStatus").enum) == set(STATUSES)
+
+
+def test_a_sync_wait_goes_on_through_every_transitional_status_and_stops_at_a_final_one(
+    env, deployed, mwaa, monkeypatch, capsys
+):
+    """In-process, one deployed environment: each scripted update passes UPDATING, the status
+    under test, UPDATING; a transitional status never ends the wait, a final one does."""
+    from ops.aws import Aws, OpsError, Timeouts
+    from ops.sync import wait_until_available
+    from templates.catalogue import STATUSES
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    aws = Aws("eu-west-1", None, Timeouts(total=30, poll=0.01))
+    api = aws.client("mwaa")
+    for status, kind in sorted(STATUSES.items()):
+        if status in ("AVAILABLE", "DELETED"):
+            continue  # the end of every success below; and an environment that is gone
+        if kind == "transitional":
+            mwaa_backend.script_update(statuses=("UPDATING", status, "UPDATING"))
+        else:
+            mwaa_backend.script_update(statuses=("UPDATING",), final=status)
+        api.update_environment(Name=STACK, MaxWorkers=3)
+        capsys.readouterr()
+        if kind == "transitional":
+            assert wait_until_available(aws, STACK) == 0, status
+            shown = capsys.readouterr().out
+            assert f"{STACK} is {status}" in shown and f"{STACK} is AVAILABLE after" in shown, status
+        else:
+            with pytest.raises(OpsError, match=f"ended {status} after"):
+                wait_until_available(aws, STACK)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from templates.settings import AIRFLOW_VERSIONS
+from templates.catalogue import AIRFLOW_VERSIONS
 from tests.template.conftest import Cfn, rendered
 
-LOG_MODULES = ("DagProcessingLogs", "SchedulerLogs", "TaskLogs", "WebserverLogs", "WorkerLogs")
+
+def _schema_log_modules() -> list[str]:
+    """MWAA's log modules as AWS's resource schema names them (not the catalogue's copy)."""
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::MWAA::Environment").schema
+    return sorted(schema["definitions"]["LoggingConfiguration"]["properties"])
+
+
+LOG_MODULES = _schema_log_modules()
 
 
 def test_environment_properties(cfn: Cfn) -> None:

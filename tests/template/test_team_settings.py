@@ -92,7 +92,6 @@ def test_team_options_join_the_templates_own_as_strings(team):
     assert options["app.env"] == {"Ref": "AppEnv"}
     assert options["core.parallelism"] == "64" and options["core.default_task_retries"] == "2"
     assert options["scheduler.catchup_by_default"] == "false"
-    assert options["webserver.default_ui_timezone"] == "Europe/Berlin"
 
 
 def test_an_option_equal_to_the_templates_own_is_accepted():

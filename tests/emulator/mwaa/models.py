@@ -13,24 +13,33 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from templates.catalogue import LOG_MODULES
+
 from ..patches.models import forget_cached_models
 
 
 class MwaaBackend:
     """Every emulated environment, keyed by (account, region, name).
 
-    An update through the MWAA API passes through UPDATING for ``polls`` GetEnvironment
-    calls, then ends AVAILABLE, or UPDATE_FAILED with ``error`` (ErrorCode, ErrorMessage)
+    An update through the MWAA API answers ``statuses`` to successive GetEnvironment calls
+    (UPDATING ``polls`` times unless a test scripts others, such as CREATING_SNAPSHOT), then
+    ends AVAILABLE, or UPDATE_FAILED with ``error`` (ErrorCode, ErrorMessage), or ``final``
     when a test scripted one (``script_update``).
     """
 
     def __init__(self) -> None:
         self.environments: dict[tuple[str, str, str], Any] = {}
-        self.update_polls = 1
-        self.update_error: tuple[str, str] | None = None
+        self.script_update()
 
-    def script_update(self, polls: int = 1, error: tuple[str, str] | None = None) -> None:
-        self.update_polls, self.update_error = polls, error
+    def script_update(
+        self,
+        polls: int = 1,
+        error: tuple[str, str] | None = None,
+        statuses: tuple[str, ...] | None = None,
+        final: str | None = None,
+    ) -> None:
+        self.update_statuses = ("UPDATING",) * polls if statuses is None else statuses
+        self.update_error, self.update_final = error, final
 
     def get(self, account: str, region: str, name: str) -> Any:
         return self.environments.get((account, region, name))
@@ -48,13 +57,7 @@ class MwaaBackend:
 mwaa_backend = MwaaBackend()
 
 # LoggingConfiguration key -> the suffix of the log group MWAA writes to.
-LOG_GROUP_SUFFIXES = {
-    "DagProcessingLogs": "DAGProcessing",
-    "SchedulerLogs": "Scheduler",
-    "TaskLogs": "Task",
-    "WorkerLogs": "Worker",
-    "WebserverLogs": "WebServer",
-}
+LOG_GROUP_SUFFIXES = {m.configuration: m.group_suffix for m in LOG_MODULES}
 
 
 def apply() -> None:
@@ -81,21 +84,29 @@ def apply() -> None:
             self.template_props = dict(props)
             self.status = "AVAILABLE"
             self.last_update: dict[str, Any] = {"Status": "SUCCESS", "CreatedAt": time.time(), "Source": "Console"}
-            self._polls_left = 0
+            self._updating, self._script, self._final = False, [], None
             self._error: tuple[str, str] | None = None
 
-        def begin_update(self, polls: int, error: tuple[str, str] | None) -> None:
-            self.status, self._polls_left, self._error = "UPDATING", polls, error
+        def begin_update(self, backend: MwaaBackend) -> None:
+            self._script, self._error, self._final = (
+                list(backend.update_statuses),
+                backend.update_error,
+                backend.update_final,
+            )
+            self.status, self._updating = "UPDATING", True
             self.last_update = {"Status": "PENDING", "CreatedAt": time.time(), "Source": "Console"}
 
         def observe(self) -> None:
-            """A GetEnvironment call: an update in progress advances by one poll."""
-            if self.status != "UPDATING":
+            """A GetEnvironment call: an update in progress answers its next scripted status."""
+            if not self._updating:
                 return
-            if self._polls_left > 0:
-                self._polls_left -= 1
+            if self._script:
+                self.status = self._script.pop(0)
                 return
-            if self._error is None:
+            self._updating = False
+            if self._final is not None:
+                self.status, self.last_update["Status"] = self._final, "FAILED"
+            elif self._error is None:
                 self.status, self.last_update["Status"] = "AVAILABLE", "SUCCESS"
             else:
                 self.status, self.last_update["Status"] = "UPDATE_FAILED", "FAILED"

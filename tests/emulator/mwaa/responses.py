@@ -255,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
             for key, value in update.items():
                 environment.props[key] = value
             environment.updates.append(update)
-            environment.begin_update(mwaa_backend.update_polls, mwaa_backend.update_error)
+            environment.begin_update(mwaa_backend)
             return 200, {}, {"Arn": environment.arn}
         if kind == "clitoken" and method == "POST":
             return 200, {}, {"CliToken": emulator.issue("cli", name), "WebServerHostname": emulator.host}
