@@ -31,7 +31,7 @@ $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval ex
 unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 OPS := $(PY) -m ops
 
-.PHONY: help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
+.PHONY: airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
@@ -91,6 +91,10 @@ test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest A
 
 dag-test: $(AIRFLOW_VENV)/.installed ## Run a DAG once against emulated EMR with the execution role's permissions: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
 	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag
+
+airflow-options: $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed ## Regenerate the Airflow option lists the build checks airflow_configuration_options against
+	@$(AIRFLOW_VENV)/bin/python scripts/airflow_options.py
+	@$(AIRFLOW2_VENV)/bin/python scripts/airflow_options.py
 
 bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time; preflight time
 	@$(PY) scripts/bench_build.py

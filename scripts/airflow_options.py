@@ -25,25 +25,26 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "templates" / "airflow_config"
 
 
-def main() -> None:
-    os.environ.setdefault("AIRFLOW_HOME", os.path.join(os.environ.get("TMPDIR", "/tmp"), "mwaa-stack-options"))
+def airflow_version() -> str:
     import airflow
-    from airflow.configuration import retrieve_configuration_description
+
+    return airflow.__version__
+
+
+def options_text() -> str:
+    """The option list of the running Airflow, as ``options-<version>.txt`` holds it."""
+    from airflow.configuration import conf, retrieve_configuration_description
 
     description = retrieve_configuration_description(include_airflow=True, include_providers=True)
-    from airflow.configuration import conf
-
     options = sorted(f"{section}.{key}" for section, body in description.items() for key in body.get("options", {}))
     # Old names this version still honours, with a deprecation warning: accepted, not refused.
-    aliases = sorted(f"{old[0]}.{old[1]} = {new[0]}.{new[1]}" for new, old in conf.deprecated_options.items())
-    options += aliases
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"options-{airflow.__version__}.txt"
-    header = f"# Airflow {airflow.__version__}'s options and its providers' (scripts/airflow_options.py)\n"
-    path.write_text(header + "\n".join(options) + "\n", encoding="utf-8")
-    print(f"wrote {path} ({len(options)} options)")
-    if int(airflow.__version__.split(".")[0]) < 3:
-        return
+    options += sorted(f"{old[0]}.{old[1]} = {new[0]}.{new[1]}" for new, old in conf.deprecated_options.items())
+    header = f"# Airflow {airflow_version()}'s options and its providers' (scripts/airflow_options.py)\n"
+    return header + "\n".join(options) + "\n"
+
+
+def changes_text() -> str:
+    """Airflow 3's removed and moved options, as ``airflow-3-changes.json`` holds them."""
     from airflow.cli.commands.config_command import CONFIGS_CHANGES
 
     changes: dict[str, str] = {}
@@ -53,9 +54,23 @@ def main() -> None:
             changes[key] = f"moved to {change.renamed_to.section}.{change.renamed_to.option} in Airflow 3"
         elif change.was_removed and not change.default_change and change.remove_if_equals is None:
             changes[key] = ("removed in Airflow 3" + (f"; {change.suggestion}" if change.suggestion else "")).strip()
-    path = OUT / "airflow-3-changes.json"
-    path.write_text(json.dumps(changes, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {path} ({len(changes)} removed or moved options)")
+    return json.dumps(changes, indent=1, sort_keys=True) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    """File -> text this Airflow install produces."""
+    os.environ.setdefault("AIRFLOW_HOME", os.path.join(os.environ.get("TMPDIR", "/tmp"), "mwaa-stack-options"))
+    files = {OUT / f"options-{airflow_version()}.txt": options_text()}
+    if int(airflow_version().split(".")[0]) >= 3:
+        files[OUT / "airflow-3-changes.json"] = changes_text()
+    return files
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for path, text in outputs().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(OUT.parents[1])} ({len(text.splitlines())} lines)")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ each fact: the MWAA user guide by page and section, botocore's MWAA model (the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # --- Airflow versions ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AirflowRelease:
+class AirflowRelease(NamedTuple):
     version: str
     python: str  # the Python MWAA runs it on (major.minor)
     available: str  # when MWAA made it available
@@ -89,8 +88,7 @@ def upgrade_steps(current: str, target: str) -> tuple[str, ...] | None:
 # --- environment classes and their limits ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EnvironmentClass:
+class EnvironmentClass(NamedTuple):
     name: str
     workers: tuple[int, int]  # MinWorkers/MaxWorkers bounds
     schedulers: tuple[int, int]
@@ -114,6 +112,7 @@ ENVIRONMENT_CLASSES: tuple[EnvironmentClass, ...] = (
     ),
 )
 CLASSES: dict[str, EnvironmentClass] = {c.name: c for c in ENVIRONMENT_CLASSES}
+QUICK_START_CLASS = "mw1.small"  # the quick start's EnvironmentClass default
 
 
 def widest(limit: str) -> tuple[int, int]:
@@ -130,8 +129,7 @@ LOG_LEVELS: tuple[str, ...] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG") 
 # --- logs ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LogModule:
+class LogModule(NamedTuple):
     setting: str  # as disabled_log_types names it; its level is the setting <setting>_log_level
     configuration: str  # MWAA's LoggingConfiguration key (cfn-lint's schema)
     group_suffix: str  # the group MWAA writes to: airflow-<EnvironmentName>-<suffix>
@@ -171,8 +169,7 @@ LOG_RETENTION_DAYS += (2192, 2557, 2922, 3288, 3653)
 # --- the optional files MWAA reads from the source bucket --------------------------------------
 
 
-@dataclass(frozen=True)
-class S3File:
+class S3File(NamedTuple):
     name: str  # MWAA's property prefix: RequirementsS3Path, RequirementsS3ObjectVersion
     setting: str  # the Settings field holding its object key when the template names it
     default_key: str  # where `make sync` puts it when neither the template nor the environment names one

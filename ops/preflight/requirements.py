@@ -39,8 +39,19 @@ from packaging.utils import canonicalize_name
 from templates.catalogue import CONTAINER_DAGS, RELEASES
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pinned_airflow(requirements: str) -> str:
+    """The Airflow version a project venv pins (``apache-airflow==X`` in its requirements)."""
+    text = (ROOT / requirements).read_text(encoding="utf-8")
+    return re.search(r"^apache-airflow==(\S+)$", text, re.MULTILINE).group(1)
+
+
 # Airflow version -> the project's pip freeze of a passing install of it.
-VENDORED = {"3.3.1": ROOT / "constraints-airflow.txt", "2.11.2": ROOT / "constraints-airflow2.txt"}
+VENDORED = {
+    _pinned_airflow(f"requirements-airflow{suffix}.txt"): ROOT / f"constraints-airflow{suffix}.txt"
+    for suffix in ("", "2")
+}
 # What MWAA itself takes for a constraint line (user_requirements.py), and what pip takes.
 MWAA_SEES_CONSTRAINT = re.compile(r"-c |--constraint ")
 CONSTRAINT_LINE = re.compile(r"^\s*(-c|--constraint)(\s+|=)(\S+)\s*$")

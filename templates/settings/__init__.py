@@ -51,7 +51,7 @@ class Settings:
         ),
     )
     airflow_version: str = setting(mwaa.DEFAULT_AIRFLOW_VERSION, one_of(mwaa.AIRFLOW_VERSIONS))
-    environment_class: str = setting("mw1.small", one_of(tuple(mwaa.CLASSES)))
+    environment_class: str = setting(mwaa.QUICK_START_CLASS, one_of(tuple(mwaa.CLASSES)))
     min_workers: int = setting(1, per_class("workers"))
     max_workers: int = setting(2, per_class("workers"))
     schedulers: int = setting(2, per_class("schedulers"))
