@@ -25,7 +25,7 @@ from pathlib import Path
 
 from templates.airflow_options import unchecked_version
 from templates.settings import SettingsError, from_mapping
-from templates.stack import build_template, text_of
+from templates.stack import HEADER, build_template, text_of
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATE_NAME = "mwaa.yaml"
@@ -165,10 +165,12 @@ def check(out: Path, files: dict[str, str], complete: bool) -> int:
     return 0
 
 
-def write(out: Path, files: dict[str, str]) -> None:
+def write(out: Path, files: dict[str, str], prune: bool = False) -> None:
     """All files or none: every file is staged beside its destination first, then each
     staged file replaces its destination; if one replacement fails, the ones already
-    made are undone, so out/ is never half-updated."""
+    made are undone, so out/ is never half-updated.  With ``prune``, a template this
+    build generated before and no settings file produces now is removed (a stale one would
+    be reviewed and deployed as if it were current); files of other origins stay."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder")
     for name in files:
@@ -200,6 +202,13 @@ def write(out: Path, files: dict[str, str]) -> None:
             Path(leftover).unlink(missing_ok=True)
     for name in sorted(files):
         print(f"wrote {out / name}")
+    for orphan in sorted(set(p.name for p in out.glob("*.yaml")) - set(files)) if prune else ():
+        path = out / orphan
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            generated = handle.readline() == HEADER
+        if generated:
+            path.unlink()
+            print(f"removed {path} (no settings file produces it any more)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         files = build(load_settings(args.settings, args.set) if explicit else None)
         if args.check:
             return check(args.out, files, complete=not explicit)
-        write(args.out, files)
+        write(args.out, files, prune=not explicit)
     except (SettingsError, UsageError) as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from typing import NoReturn
 from . import airflow, logs, preflight, stack, status, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
 from .overrides import default_template, prepare
+from .text import ShapeError, printable
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
@@ -50,15 +51,16 @@ def flag(name: str, value: str) -> bool:
     raise UsageError(f"{name}={value!r}: a flag is 1, true or yes (on) or 0, false, no or empty (off)")
 
 
-def duration(name: str, value: str, default: float, limit: float = 24 * 3600) -> float:
+def duration(name: str, value: str, default: float, limit: float = 24 * 3600, floor: float = 0) -> float:
     """Seconds from ``30``, ``30s``, ``5m``, ``2h`` or ``7d``; empty is the default."""
     if not value.strip():
         return default
     match = DURATION.fullmatch(value.strip())
     seconds = float(match.group(1)) * UNITS[match.group(2)] if match else 0
-    if not 0 < seconds <= limit:
+    if not (0 < seconds <= limit and seconds >= floor):
         most = f"{limit / 86400:g}d" if limit > 86400 else f"{limit / 3600:g}h" if limit >= 3600 else f"{limit:g}s"
-        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, more than 0 and at most {most}")
+        least = f"at least {floor:g} s" if floor else "more than 0"
+        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, {least} and at most {most}")
     return seconds
 
 
@@ -68,11 +70,25 @@ def checked(name: str, value: str, pattern: re.Pattern[str], allowed: str) -> st
     return value
 
 
+PATH_MAX = 4096
+POLL_FLOOR = 0.05
+
+
 def folder_or_file(name: str, value: str, default: str) -> Path:
     text = value or default
-    if "\0" in text or any(ord(c) < 32 for c in text):
-        raise UsageError(f"{name}={text!r}: a path without control characters")
+    if "\0" in text or any(ord(c) < 32 for c in text) or len(text) > PATH_MAX:
+        raise UsageError(f"{name}={text!r}: a path without control characters, at most {PATH_MAX} characters")
     return Path(text).absolute()  # absolute: never mistaken for an option by the AWS CLI
+
+
+def tree(name: str, value: str, default: str) -> Path:
+    """A folder whose files are read and uploaded: never the file system's root, one of its
+    top-level folders (/etc, /usr, /home...) or the home folder itself."""
+    path = folder_or_file(name, value, default)
+    real = Path(os.path.realpath(path))
+    if real.parent == real or real.parent == Path(real.anchor) or real == Path.home().resolve():
+        raise UsageError(f"{name}={str(path)!r}: a system folder; name the project folder that holds the files")
+    return path
 
 
 class Parser(argparse.ArgumentParser):
@@ -145,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
         connect=duration("CONNECT_TIMEOUT", args.connect_timeout, Timeouts.connect, limit=600),
         read=duration("READ_TIMEOUT", args.read_timeout, Timeouts.read, limit=3600),
         total=duration("TIMEOUT", args.timeout, TOTAL_DEFAULTS.get(args.action, Timeouts.total)),
-        poll=duration("POLL", args.poll, Timeouts.poll, limit=600),
+        # A floor: a wait asks AWS at most 20 times a second, however small POLL is.
+        poll=duration("POLL", args.poll, Timeouts.poll, limit=600, floor=POLL_FLOOR),
     )
     action: Callable[[Aws], int | None]
     if args.action in ("deploy", "diff"):
@@ -157,8 +174,8 @@ def run(args: argparse.Namespace) -> int:
             stack.template_diff(args.base.strip(), Path("out").absolute())
             action = partial(stack.preview, stack=name, deployment=deployment)
     elif args.action in ("sync", "preflight"):
-        dags = folder_or_file("DAGS", args.dags, "dags")
-        plugins = folder_or_file("PLUGINS", args.plugins, "plugins")
+        dags = tree("DAGS", args.dags, "dags")
+        plugins = tree("PLUGINS", args.plugins, "plugins")
         startup = folder_or_file("STARTUP", args.startup, "startup.sh")
         template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
         version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
@@ -211,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(parse_args(sys.argv[1:] if argv is None else argv))
     except OpsError as err:
         return fail(str(err), err.code)
+    except ShapeError as err:
+        return fail(str(err), 1)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except EOFError:
@@ -228,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def fail(message: str, code: int) -> int:
-    print(f"mwaa-stack: error: {message}", file=sys.stderr)
+    """The one error line; its text may hold what AWS, Airflow or a file name said."""
+    print(f"mwaa-stack: error: {printable(message)}", file=sys.stderr)
     return code
 
 

@@ -4,6 +4,7 @@ a DAG run through the REST API (Airflow 3, `InvokeRestApi`) or the CLI (Airflow 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import urllib.request
 from typing import Any
 
 from .aws import Aws, OpsError, UsageError, elapsed, outputs_of, wait_for
+from .text import ShapeError, field, printable, printable_lines
 
 # The MWAA CLI endpoint answers stdout and stderr but no exit status (user guide,
 # "Apache Airflow CLI command reference"); these mark a failed command.
@@ -25,6 +27,7 @@ CLI_FAILURE = re.compile(
 # What `airflow dags trigger` prints: Created <DagRun emr_steps @ 2026-...: manual__2026-..., ...>
 CREATED_RUN = re.compile(r"Created <DagRun \S+ @ \S+: ([^,>\s]+)")
 LOG_TAIL_LINES = 20
+CLI_ANSWER_CAP = 16 * 1024 * 1024  # what one CLI answer may weigh before it is refused
 # Airflow's KEY_REGEX and ID length limit: what a DAG id may be, checked before it reaches a URL.
 DAG_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 
@@ -64,9 +67,12 @@ def cli(aws: Aws, environment: str, command: str) -> tuple[str, str]:
     )
     try:
         with urllib.request.urlopen(request, timeout=aws.timeouts.read) as response:
-            body = json.loads(response.read())
+            raw = response.read(CLI_ANSWER_CAP + 1)
+        if len(raw) > CLI_ANSWER_CAP:
+            raise OpsError(f"the Airflow CLI endpoint of {environment} answered over {CLI_ANSWER_CAP} bytes")
+        body = json.loads(raw)
     except urllib.error.HTTPError as err:
-        detail = err.read().decode(errors="replace")[:200]
+        detail = err.read(2000).decode(errors="replace")[:200]
         raise OpsError(f"the Airflow CLI endpoint of {environment} answered {err.code}: {detail}") from None
     except urllib.error.URLError as err:
         raise OpsError(f"cannot reach the Airflow web server of {environment} at {url}: {err.reason}") from None
@@ -74,7 +80,13 @@ def cli(aws: Aws, environment: str, command: str) -> tuple[str, str]:
         raise OpsError(f"{url} did not answer within {aws.timeouts.read:g} s (READ_TIMEOUT=... raises it)") from None
     except ValueError:
         raise OpsError(f"{url} did not answer with JSON: is it an MWAA web server?") from None
-    return base64.b64decode(body.get("stdout", "")).decode(), base64.b64decode(body.get("stderr", "")).decode()
+    api = f"the Airflow CLI endpoint of {environment}"
+    try:
+        out, err = (base64.b64decode(field(body, name, str, api)) for name in ("stdout", "stderr"))
+    except binascii.Error:
+        raise ShapeError(f"{api} answered stdout/stderr that is not base64") from None
+    # Invalid UTF-8 is replaced, never fatal: the rest of the output (a failed task's name) matters.
+    return out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
 
 
 def run_cli(aws: Aws, stack: str, command: str) -> int:
@@ -84,9 +96,16 @@ def run_cli(aws: Aws, stack: str, command: str) -> int:
         raise UsageError('CMD is empty: try make airflow CMD="dags list"')
     environment = outputs_of(aws, stack)["MwaaEnvironmentName"]
     out, err = cli(aws, environment, command)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
+    show(out, err)
     return 1 if CLI_FAILURE.search(err) else 0
+
+
+def show(out: str, err: str) -> None:
+    """The Airflow CLI's output, line by line, as data: never a control sequence."""
+    for line in printable_lines(out):
+        print(line)
+    for line in printable_lines(err):
+        print(line, file=sys.stderr)
 
 
 def parse_conf(text: str) -> dict[str, Any]:
@@ -115,8 +134,7 @@ def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any], wait: bool = F
     else:
         command = f"dags trigger {shlex.quote(dag)} --conf {shlex.quote(json.dumps(conf))}"
         out, err = cli(aws, name, command)
-        sys.stdout.write(out)
-        sys.stderr.write(err)
+        show(out, err)
         if CLI_FAILURE.search(err):
             return 1
         created = CREATED_RUN.search(out)
@@ -134,7 +152,7 @@ def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any
     if body is not None:
         request["Body"] = body
     try:
-        return mwaa.invoke_rest_api(**request)["RestApiResponse"]
+        return field(mwaa.invoke_rest_api(**request), "RestApiResponse", (dict, list), f"InvokeRestApi {method} {path}")
     except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:
         status = err.response.get("RestApiStatusCode")
         detail = err.response.get("RestApiResponse", {})
@@ -146,8 +164,10 @@ def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any
 def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> str:
     """Airflow 3: the REST API (``logical_date`` is required and may be null); the run's id."""
     run = rest(aws, environment, "POST", f"/dags/{dag}/dagRuns", {"logical_date": None, "conf": conf})
-    print(f"Triggered {dag} on {environment}: run {run.get('dag_run_id')} is {run.get('state')}")
-    return str(run.get("dag_run_id"))
+    api = f"InvokeRestApi POST /dags/{dag}/dagRuns"
+    run_id = field(run, "dag_run_id", str, api)
+    print(f"Triggered {dag} on {environment}: run {printable(run_id)} is {printable(run.get('state'))}")
+    return run_id
 
 
 def follow(aws: Aws, environment: str, dag: str, run_id: str) -> int:
@@ -161,13 +181,16 @@ def follow(aws: Aws, environment: str, dag: str, run_id: str) -> int:
 
     def ended() -> dict[str, Any] | None:
         run = rest(aws, environment, "GET", run_path)
-        tasks[:] = rest(aws, environment, "GET", f"{run_path}/taskInstances").get("task_instances", [])
+        state_of_run = field(run, "state", (str, type(None)), f"InvokeRestApi GET {run_path}")
+        api = f"InvokeRestApi GET {run_path}/taskInstances"
+        listed = field(rest(aws, environment, "GET", f"{run_path}/taskInstances"), "task_instances", list, api)
+        tasks[:] = [t for t in listed if isinstance(field(t, "task_id", str, api), str)]
         for task in tasks:
-            state = str(task.get("state") or "none")
+            state = printable(task.get("state") or "none")
             if shown.get(task["task_id"]) != state:
                 shown[task["task_id"]] = state
-                print(f"  {elapsed(started)}  {task['task_id']:<32} {state}", flush=True)
-        return run if run.get("state") in ("success", "failed") else None
+                print(f"  {elapsed(started)}  {printable(task['task_id']):<32} {state}", flush=True)
+        return run if state_of_run in ("success", "failed") else None
 
     run = wait_for(ended, f"run {run_id} of {dag} to end", aws.timeouts)
     if run["state"] == "success":
@@ -176,20 +199,21 @@ def follow(aws: Aws, environment: str, dag: str, run_id: str) -> int:
     failed = [t for t in tasks if t.get("state") == "failed"]
     for task in failed:
         attempt = task.get("try_number") or 1
-        print(f"--- {task['task_id']} (attempt {attempt}): the last {LOG_TAIL_LINES} lines of its log ---")
+        shown_id = printable(task["task_id"])
+        print(f"--- {shown_id} (attempt {printable(attempt)}): the last {LOG_TAIL_LINES} lines of its log ---")
         for line in _log_tail(aws, environment, f"{run_path}/taskInstances/{task['task_id']}/logs/{attempt}"):
             print(f"  {line}")
-    names = ", ".join(t["task_id"] for t in failed) or "no task failed; the run was marked failed"
+    names = ", ".join(printable(t["task_id"]) for t in failed) or "no task failed; the run was marked failed"
     raise OpsError(f"run {run_id} of {dag} failed after {elapsed(started)}: {names}")
 
 
 def _log_tail(aws: Aws, environment: str, path: str) -> list[str]:
     try:
-        content = rest(aws, environment, "GET", path).get("content", "")
-    except OpsError as err:
-        return [f"(no log: {err})"]
-    if isinstance(content, list):  # Airflow 3: structured lines
-        lines = [str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content]
+        content = field(rest(aws, environment, "GET", path), "content", (str, list), f"InvokeRestApi GET {path}")
+    except (OpsError, ShapeError) as err:
+        return [f"(no log: {printable(err)})"]
+    if isinstance(content, list):  # Airflow 3: structured lines, each possibly holding newlines itself
+        text = "\n".join(str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content)
     else:  # Airflow 2: one text
-        lines = str(content).splitlines()
-    return lines[-LOG_TAIL_LINES:]
+        text = content
+    return printable_lines(text)[-LOG_TAIL_LINES:]

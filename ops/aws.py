@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .text import printable
+
 T = TypeVar("T")
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -274,8 +276,9 @@ def merge_parameters(
     ]
 
 
-def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    rows = list(rows)
+def table(rows: Iterable[tuple[object, ...]], header: tuple[str, ...]) -> str:
+    """Aligned columns; every cell made printable (cells come from AWS)."""
+    rows = [tuple(printable(cell, 300) for cell in row) for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -18,6 +18,7 @@ from templates.catalogue import LOG_MODULES
 
 from .airflow import environment_of
 from .aws import Aws, OpsError, UsageError
+from .text import printable, printable_lines
 
 # TYPE -> MWAA's LoggingConfiguration key; task first, the default.
 TYPES = {m.log_type: m.configuration for m in sorted(LOG_MODULES, key=lambda m: m.log_type != "task")}
@@ -89,6 +90,8 @@ def _print_events(client: Any, group: str, start: int, prefix: str | None, patte
                 continue
             seen.add(event["eventId"])
             when = datetime.datetime.fromtimestamp(event["timestamp"] / 1000, datetime.UTC)
-            print(f"{when:%Y-%m-%d %H:%M:%S} {event['logStreamName']}  {event['message'].rstrip()}", flush=True)
+            stream = printable(event.get("logStreamName", ""))
+            for line in printable_lines(event.get("message", "")) or [""]:
+                print(f"{when:%Y-%m-%d %H:%M:%S} {stream}  {line.rstrip()}", flush=True)
             latest = max(latest, event["timestamp"])
     return latest

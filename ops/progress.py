@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .aws import Aws, elapsed
+from .text import printable
 
 FINISHED = ("_COMPLETE", "_FAILED", "_SKIPPED")
 
@@ -83,12 +84,13 @@ def follow_stack(
                 if event["LogicalResourceId"] != stack and status.endswith(FINISHED):
                     finished.add(event["LogicalResourceId"])
                 display.line(
-                    f"{event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<34} {status:<20} "
-                    f"{event.get('ResourceStatusReason') or ''}".rstrip()
+                    f"{event['Timestamp']:%H:%M:%S}  {printable(event['LogicalResourceId']):<34} "
+                    f"{printable(status):<20} {printable(event.get('ResourceStatusReason') or '')}".rstrip()
                 )
             state = _environment_status(aws, environment)
             text = f"{min(len(finished), total)}/{total} resources finished, {elapsed(started)}"
-            display.status((len(finished), state), text + (f"; MWAA environment {state}" if state else ""))
+            shown = f"; MWAA environment {printable(state)}" if state else ""
+            display.status((len(finished), state), text + shown)
             if over:
                 return time.monotonic() - started
             time.sleep(aws.timeouts.poll)

@@ -27,6 +27,7 @@ from .intrinsics import load_template
 from .log_groups import check_no_foreign_groups
 from .overrides import Deployment, check_rules
 from .rules import known_values
+from .text import printable_lines
 
 PREVIEW_PREFIX = "mwaa-stack-preview-"
 GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
@@ -60,7 +61,8 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
     environment = deployment.values.get("EnvironmentName")
     took = progress.follow_stack(aws, stack, len(deployment.body["Resources"]), running.finished, seen, environment)
     result = running.result()
-    sys.stdout.write(result.stdout)
+    for line in printable_lines(result.stdout):
+        print(line)
     if result.returncode != 0:
         failure = print_failure_events(aws, stack)
         lines = [line for line in (result.stderr or "").splitlines() if line.strip()]

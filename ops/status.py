@@ -16,6 +16,7 @@ from templates.catalogue import S3_FILES
 
 from .airflow import airflow_major, environment_of, rest
 from .aws import Aws, OpsError, outputs_of, table, wait_for
+from .text import printable
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
 SYNC_PROPERTIES = {name for file in S3_FILES for name in (file.path_property, file.version_property)}
@@ -38,7 +39,7 @@ def status(aws: Aws, stack: str) -> int:
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+        print(f"{key:<{width}}  {printable(value)}")
     return 0
 
 

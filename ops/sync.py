@@ -38,6 +38,7 @@ from .sync_plan import (
     target_key,
     zip_folder,
 )
+from .text import printable
 
 # --- the sync -------------------------------------------------------------------------------
 
@@ -74,7 +75,7 @@ class Bucket:
         if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
             return Put(False, current.get("VersionId", ""), sha)
         answer = self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
-        print(f"upload: {key} -> s3://{self.name}/{key}")
+        print(f"upload: {printable(key)} -> s3://{printable(self.name)}/{printable(key)}")
         return Put(True, answer.get("VersionId", ""), sha)
 
     def keys(self, prefix: str) -> list[str]:
@@ -101,7 +102,11 @@ def sync(
             f"DAGS: {dags} holds no DAG file (.py or .zip): refusing DELETE=1, which would delete "
             "every DAG of the environment"
         )
-    plugin_bytes = zip_folder(plugins) if plugins is not None and plugins.is_dir() else None
+    plugin_bytes = None
+    if plugins is not None and plugins.is_dir():
+        plugin_bytes = zip_folder(plugins)
+    elif plugins is not None and plugins.is_file() and plugins.suffix == ".zip":
+        plugin_bytes = plugins.read_bytes()  # a plugins.zip of the team's own: uploaded as it is
     if startup is not None and startup.exists() and not startup.is_file():
         raise UsageError(f"STARTUP: {startup} is not a file")
     startup_bytes = startup.read_bytes() if startup is not None and startup.is_file() else None
@@ -140,9 +145,9 @@ def sync(
         protected = [str(environment[f.path_property]) for f in S3_FILES if environment.get(f.path_property)]
         doomed, kept = stale_keys(bucket.keys(f"{dag_path}/"), uploaded, [*protected, *managed.values()])
         for key in kept:
-            print(f"kept: s3://{bucket.name}/{key} (the environment reads it)")
+            print(f"kept: s3://{bucket.name}/{printable(key)} (the environment reads it)")
         for key in doomed:
-            print(f"delete: s3://{bucket.name}/{key}")
+            print(f"delete: s3://{bucket.name}/{printable(key)}")
         bucket.delete(doomed)
 
     if not point_environment_at(aws, outputs.stack, name, states, managed):
@@ -165,7 +170,7 @@ def wait_until_available(aws: Aws, name: str) -> int:
         status = environment.get("Status", "UNKNOWN")
         if not shown or shown[-1] != status:
             shown.append(status)
-            print(f"  {elapsed(started)}  {name} is {status}", flush=True)
+            print(f"  {elapsed(started)}  {name} is {printable(status)}", flush=True)
         return environment if status not in TRANSITIONAL_STATUSES else None
 
     environment = wait_for(settled, f"{name} to finish updating", aws.timeouts)
@@ -204,7 +209,8 @@ def point_environment_at(
         return False
     through_stack, through_api = plan_bumps(states, managed)
     if not through_stack and not through_api:
-        print(f"Environment {environment} already uses the current {', '.join(sorted(s.key for s in states))}.")
+        current = ", ".join(sorted(printable(s.key) for s in states))
+        print(f"Environment {environment} already uses the current {current}.")
         return False
     if through_stack:
         cfn = aws.client("cloudformation")
@@ -220,5 +226,5 @@ def point_environment_at(
         aws.client("mwaa").update_environment(Name=environment, **through_api)
     print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")
     for name, value in sorted({**through_stack, **through_api}.items()):
-        print(f"  {name} = {value}" + ("  (stack parameter)" if name in through_stack else ""))
+        print(f"  {name} = {printable(value)}" + ("  (stack parameter)" if name in through_stack else ""))
     return True

@@ -18,36 +18,64 @@ from typing import Any
 from templates.catalogue import REQUIREMENTS, S3_FILES, S3File
 
 from .aws import UsageError
+from .text import printable
 
-SKIPPED_FOLDERS = frozenset({"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints"})
-SKIPPED_FILES = frozenset({".DS_Store", "Thumbs.db"})
-SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Never uploaded, at any depth: caches silently; hidden files and folders (.git, .env,
+# .venv, .idea...), virtual environments, node_modules and editor folders with a line each,
+# since MWAA would parse every .py under them and a .env may hold a secret.
+CACHE_FOLDERS = frozenset({"__pycache__"})
+CACHE_FILES = frozenset({"Thumbs.db"})
+CACHE_SUFFIXES = (".pyc", ".pyo")
+KEPT_HIDDEN = frozenset({".airflowignore"})
+TOOL_FOLDERS = frozenset({"node_modules", "site-packages"})
 DIGEST_KEY = "sha256"  # user metadata: x-amz-meta-sha256
 DAG_SUFFIXES = (".py", ".zip")
 
 
-def local_files(folder: Path, label: str) -> dict[str, Path]:
-    """Relative POSIX path -> file, for every file of ``folder`` a sync may upload."""
+def local_files(folder: Path, label: str, quiet: bool = False) -> dict[str, Path]:
+    """Relative POSIX path -> file, for every file of ``folder`` a sync may upload; each
+    skipped hidden file, folder or virtual environment said once (unless ``quiet``)."""
     root = Path(os.path.realpath(folder))
+    if (root / ".git").exists():
+        raise UsageError(
+            f"{label}: {folder} is the root of a git repository (it holds .git); name the folder of DAGs inside it"
+        )
     found: dict[str, Path] = {}
     refused: list[str] = []
+
+    def skip(path: Path, why: str) -> None:
+        if not quiet:
+            print(f"skipped: {label}/{printable(path.relative_to(root).as_posix())} ({why}; never uploaded)")
+
     for directory, folders, files in os.walk(root, followlinks=False):
         here = Path(directory)
-        for name in list(folders):
+        for name in sorted(folders):
             path = here / name
-            if name in SKIPPED_FOLDERS:
+            if name in CACHE_FOLDERS:
                 folders.remove(name)
+            elif not _safe_name(name):
+                folders.remove(name)
+                refused.append(f"{printable(path.relative_to(root).as_posix())} (a name MWAA cannot take)")
+            elif name.startswith(".") or name in TOOL_FOLDERS or (path / "pyvenv.cfg").exists():
+                folders.remove(name)
+                skip(path, "a virtual environment" if (path / "pyvenv.cfg").exists() else "a hidden or tool folder")
             elif path.is_symlink():
                 folders.remove(name)  # a link to a folder is never followed: no cycles, no copies
                 if not _inside(path, root):
                     refused.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
                 else:
                     print(f"skipped: {label}/{path.relative_to(root).as_posix()} (a link to a folder; not followed)")
-        for name in files:
+        for name in sorted(files):
             path = here / name
-            if name in SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES):
+            if name in CACHE_FILES or name.endswith(CACHE_SUFFIXES) or name == ".DS_Store":
                 continue
             relative = path.relative_to(root).as_posix()
+            if not _safe_name(name):
+                refused.append(f"{printable(relative)} (a name MWAA cannot take)")
+                continue
+            if name.startswith(".") and name not in KEPT_HIDDEN:
+                skip(path, "a hidden file")
+                continue
             if path.is_symlink() and (not _inside(path, root) or not path.exists()):
                 refused.append(f"{relative} -> {os.readlink(path)}")
             elif not stat.S_ISREG(path.stat().st_mode):
@@ -56,10 +84,19 @@ def local_files(folder: Path, label: str) -> dict[str, Path]:
                 found[relative] = path
     if refused:
         raise UsageError(
-            f"{label}: refusing links that leave {folder} or point nowhere, and special files: "
-            + "; ".join(sorted(refused))
+            f"{label}: refusing, before anything is uploaded, names that are not UTF-8 or hold control "
+            f"characters, links that leave {folder} or point nowhere, and special files: " + "; ".join(sorted(refused))
         )
     return dict(sorted(found.items()))
+
+
+def _safe_name(name: str) -> bool:
+    """UTF-8 (os.walk hands undecodable bytes over as surrogates) and no control characters."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return printable(name) == name
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -3,11 +3,12 @@ environment's major version, with the requirements on ``PYTHONPATH``).  Standard
 and Airflow only; prints one JSON object.
 
     python -m ops.preflight.airflow_check dags DAGS_FOLDER PLUGINS_FOLDER|'' TIMEOUT_SECONDS
-    python -m ops.preflight.airflow_check installed REQUIREMENT...
+    python -m ops.preflight.airflow_check installed REQUIREMENTS_FILE
 
 ``dags``: fills a DagBag from the folder as MWAA's DAG processor does (``.airflowignore``
 respected, the import timeout enforced), then imports each top-level plugin module.
-``installed``: which requirements this interpreter does not already satisfy.
+``installed``: which requirements of the file (one per line) this interpreter does not
+already satisfy.  The temporary AIRFLOW_HOME is removed before the answer is printed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -24,6 +26,13 @@ from pathlib import Path
 
 def check_dags(dags: str, plugins: str, timeout: str) -> dict:
     home = tempfile.mkdtemp(prefix="mwaa-stack-preflight-")
+    try:
+        return _check_dags(home, dags, plugins, timeout)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _check_dags(home: str, dags: str, plugins: str, timeout: str) -> dict:
     os.environ.update(
         {
             "AIRFLOW_HOME": home,
@@ -103,7 +112,7 @@ def main(argv: list[str]) -> None:
     if argv[0] == "dags":
         result = check_dags(*argv[1:4])
     else:
-        result = {"missing": missing(argv[1:])}
+        result = {"missing": missing(Path(argv[1]).read_text(encoding="utf-8").splitlines())}
     print(json.dumps(result))
 
 

@@ -28,6 +28,7 @@ on PyPI is found when the DAG check installs it.
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ MWAA_SEES_CONSTRAINT = re.compile(r"-c |--constraint ")
 CONSTRAINT_LINE = re.compile(r"^\s*(-c|--constraint)(\s+|=)(\S+)\s*$")
 COMMENTED_CONSTRAINT = re.compile(r"^\s*#.*?(-c|--constraint)\s+(\S+)")
 CONSTRAINT_URL = re.compile(r"constraints-(\d+\.\d+\.\d+)/constraints-(\d+\.\d+)\.txt$")
+DOWNLOAD_CAP = 16 * 1024 * 1024  # Airflow's constraint files are about 40 kB
+READ_STEP_SECONDS = 5.0  # the longest one read may block; the deadline is checked between reads
 UNSUPPORTED = re.compile(r"^\s*(-r|--requirement|-e|--editable)\b")
 
 
@@ -175,9 +178,8 @@ def _load_constraints(
         return
     elif url is not None:
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                result.constraints_text = response.read().decode("utf-8")
-                result.source = url
+            result.constraints_text = download(url, timeout).decode("utf-8")
+            result.source = url
         except (urllib.error.URLError, OSError, ValueError, UnicodeError) as err:
             why_not_url = f"{url} did not answer ({getattr(err, 'reason', err)})"
     if not result.source and version in VENDORED:
@@ -189,6 +191,33 @@ def _load_constraints(
         )
         return
     _parse_constraints(result)
+
+
+def download(url: str, timeout: float) -> bytes:
+    """``url`` (http or https only, redirects included) within ``timeout`` seconds in all, and at
+    most DOWNLOAD_CAP bytes: a server that trickles or never ends is cut off, not waited for."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    with opener.open(url, timeout=min(timeout, READ_STEP_SECONDS)) as response:
+        while chunk := response.read1(65536):
+            size += len(chunk)
+            if size > DOWNLOAD_CAP:
+                raise ValueError(f"over {DOWNLOAD_CAP // (1024 * 1024)} MiB: not a constraints file")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still sending after {timeout:g} s")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _load_local(result: RequirementsCheck, named: str, line: int | None, dags: Path) -> None:
@@ -204,6 +233,11 @@ def _load_local(result: RequirementsCheck, named: str, line: int | None, dags: P
     if not local.is_relative_to(dags.resolve()) or not local.is_file():
         result.problems.append(
             Problem(line, f"--constraint {named}: there is no {relative} in the DAG folder to upload with it")
+        )
+        return
+    if local.stat().st_size > DOWNLOAD_CAP:
+        result.problems.append(
+            Problem(line, f"--constraint {named}: over {DOWNLOAD_CAP} bytes, not a constraints file")
         )
         return
     try:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from ..aws import OpsError
@@ -66,7 +67,11 @@ def requirements_site(
     """The folder holding what the base install lacks (None: nothing), or why it could not be made."""
     if not requirements:
         return None, None
-    unmet = run_json(python, ["installed", *requirements], timeout)["missing"]
+    # Through files, not the argument list: any number of requirements fits.
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="mwaa-stack-requirements-") as listed:
+        listed.write("\n".join(requirements) + "\n")
+        listed.flush()
+        unmet = run_json(python, ["installed", listed.name], timeout)["missing"]
     if not unmet:
         return None, None
     key = hashlib.sha256(json.dumps([version, sorted(requirements), constraints]).encode()).hexdigest()[:16]
@@ -77,10 +82,11 @@ def requirements_site(
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     (folder / "constraints.txt").write_text(constraints, encoding="utf-8")
+    (folder / "requirements.txt").write_text("\n".join(unmet) + "\n", encoding="utf-8")
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(site)]
     try:
         done = subprocess.run(
-            [*pip, "--constraint", str(folder / "constraints.txt"), *unmet],
+            [*pip, "--constraint", str(folder / "constraints.txt"), "--requirement", str(folder / "requirements.txt")],
             capture_output=True,
             text=True,
             timeout=timeout,

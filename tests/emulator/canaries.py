@@ -280,6 +280,19 @@ def drift_detection_is_missing() -> bool:
     return found.get("DetectionStatus") != "DETECTION_COMPLETE"
 
 
+@canary("cloudformation.deleted_stack_outputs")
+def deleted_stacks_recreate_their_resources() -> bool:
+    template = {
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "canary-deleted"}}},
+        "Outputs": {"Name": {"Value": {"Ref": "Bucket"}}},
+    }
+    stack_id = cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(template))["StackId"]
+    cfn().delete_stack(StackName="canary")
+    cfn().describe_stacks(StackName=stack_id)  # as `make destroy` follows the stack by id
+    buckets = boto3.client("s3", region_name=REGION).list_buckets()["Buckets"]
+    return any(b["Name"] == "canary-deleted" for b in buckets)
+
+
 def main(argv: list[str]) -> None:
     if argv == ["--patched"]:  # the same checks against the emulator: each must now answer False
         from tests.emulator import patches

@@ -14,7 +14,8 @@ identity holding exactly the execution policy of the environment's template
 authorization on (``permissions.py`` says how far that goes).  Each refused call ends
 the run with ``denied: <service:Action> on <resource> — add it to extra_policy_statements``.
 ``DAGS`` names another DAG folder.
-Exit status 0 when the run succeeded, 1 when it failed or a call was denied, 2 on bad input.
+Exit status 0 when the run succeeded, 1 when it failed or a call was denied, 2 on bad input;
+every failure ends in one ``mwaa-stack: error:`` line, as every other target's does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import os
 import sys
 from pathlib import Path
 
-from ops.overrides import default_template
+from ops.aws import OpsError, UsageError
+from ops.overrides import default_template, read_template
+from ops.text import printable
 from tests.emulator import Emulator, airflow_home, permissions, script_steps
 
 REGION = os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
@@ -34,6 +37,27 @@ POKE_SECONDS = 1.0
 
 
 def main(argv: list[str]) -> int:
+    """The boundary: one error line whatever went wrong (MWAA_STACK_DEBUG=1 shows the traceback)."""
+    try:
+        return dag_test(argv)
+    except OpsError as err:
+        return fail(str(err), err.code)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    except SystemExit as err:  # argparse's own exit on bad arguments
+        return int(err.code or 0)
+    except Exception as err:
+        if os.environ.get("MWAA_STACK_DEBUG"):
+            raise
+        return fail(f"{type(err).__name__}: {err}", 1)
+
+
+def fail(message: str, code: int) -> int:
+    print(f"mwaa-stack: error: {printable(message)}", file=sys.stderr)
+    return code
+
+
+def dag_test(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # `make dag-test` passes DAG, CONF and FAIL as MWAA_STACK_* variables, never through a shell.
     parser.add_argument("dag_id", nargs="?", default=os.environ.get("MWAA_STACK_DAG") or "emr_steps")
@@ -49,23 +73,20 @@ def main(argv: list[str]) -> int:
         if not isinstance(conf, dict):
             raise ValueError("not an object")
     except ValueError as err:
-        print(f"run_dag: error: CONF must be a JSON object, got {args.conf!r} ({err})", file=sys.stderr)
-        return 2
+        raise UsageError(f"CONF must be a JSON object, got {args.conf!r} ({err})") from None
 
     env = os.environ.get("MWAA_STACK_ENV") or "dev"
     template = Path(os.environ.get("MWAA_STACK_TEMPLATE") or default_template(env)).absolute()
     dags = Path(os.environ.get("MWAA_STACK_DAGS") or airflow_home.DAGS).absolute()
-    if not template.is_file() or not dags.is_dir():
-        missing = f"TEMPLATE {template} is not a file" if not template.is_file() else f"DAGS {dags} is not a folder"
-        print(f"run_dag: error: {missing}", file=sys.stderr)
-        return 2
+    read_template(template)  # one line for a missing file, or one that is no template
+    if not dags.is_dir():
+        raise UsageError(f"DAGS {dags} is not a folder")
     airflow_home.configure(REGION, prefix="mwaa-stack-dag-test-", dags=dags)
     bag = airflow_home.dagbag(dags)
     if args.dag_id not in bag.dags:
         known = ", ".join(sorted(bag.dags)) or "none"
         problems = f"; import errors in {', '.join(sorted(bag.import_errors))}" if bag.import_errors else ""
-        print(f"run_dag: error: no DAG {args.dag_id!r} in {dags} (DAGs: {known}){problems}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no DAG {args.dag_id!r} in {dags} (DAGs: {known}){problems}")
     policy = permissions.execution_policy(template, REGION, f"mwaa-{env}")
     airflow_home.migrate()
     with Emulator(REGION, step_polls=2) as emulator:

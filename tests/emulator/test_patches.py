@@ -61,3 +61,39 @@ def test_the_patch_fixes_it(patched, name):
 
 def test_the_mwaa_model_checks_what_mwaa_checks(patched):
     assert patched["mwaa.environment"] is True, "a bare environment is refused at creation"
+
+
+LOUD_DELETE = """
+import boto3, yaml
+from moto import mock_aws
+from tests.emulator import patches
+patches.apply()
+from moto.s3.models import FakeBucket
+
+def broken(self, account_id, region_name):
+    raise KeyError("a bug in a patch")
+
+with mock_aws():
+    cfn = boto3.client("cloudformation", region_name="eu-west-1")
+    body = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "loud"}}}}
+    cfn.create_stack(StackName="loud", TemplateBody=yaml.safe_dump(body))
+    FakeBucket.delete = broken
+    try:
+        cfn.delete_stack(StackName="loud")
+    except KeyError as err:
+        print("raised:", err.args[0])
+    else:
+        print("hidden")
+"""
+
+
+def test_a_patch_that_raises_during_a_delete_fails_loudly_instead_of_finishing_it():
+    result = subprocess.run(
+        [sys.executable, "-c", LOUD_DELETE],
+        cwd=ROOT,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["raised: a bug in a patch"], result.stdout + result.stderr

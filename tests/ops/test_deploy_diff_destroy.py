@@ -9,6 +9,7 @@ import sys
 
 from cfn_flip import load_yaml
 
+from tests.emulator.mwaa.models import mwaa_backend
 from tests.ops.conftest import REGION, ROOT, STACK, client, closed_port, destroy_at_a_terminal, error_lines, make
 
 
@@ -95,6 +96,7 @@ def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed):
     assert f"Kept: source bucket {bucket}" in result.stdout
     assert client(env, "cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["dags/keep_me.py"]
+    assert not mwaa_backend.environments, "the environment is gone with its stack"
 
 
 def test_bad_params_fail_in_one_line_before_touching_aws(env):
@@ -257,6 +259,7 @@ def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, de
     code, out, err = destroy_at_a_terminal(env, STACK.encode() + b"\n")
     assert code == 0, err
     assert re.search(r"^Stack mwaa-test deleted in \dm\d\ds\.$", out, re.M), out
+    assert not mwaa_backend.environments, "the environment is gone with its stack"
 
 
 def test_retention_on_a_running_environment_names_the_groups_mwaa_made_before_any_change(env, deployed, tmp_path):

@@ -266,6 +266,17 @@ def test_check_reports_a_template_whose_settings_file_is_gone(tmp_path: Path) ->
     assert result.returncode == 1 and "mwaa-retired.yaml: no longer generated" in result.stdout
 
 
+def test_a_build_removes_a_template_it_made_whose_settings_file_is_gone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "out", out)
+    shutil.copy(out / "mwaa-dev.yaml", out / "mwaa-retired.yaml")  # as an earlier build wrote it
+    (out / "notes.yaml").write_text("# a reviewer's own file\n")
+    result = run_build_py("--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"removed {out / 'mwaa-retired.yaml'} (no settings file produces it any more)" in result.stdout
+    assert not (out / "mwaa-retired.yaml").exists() and (out / "notes.yaml").exists()
+
+
 def test_out_is_all_or_nothing_when_one_file_cannot_be_written(tmp_path):
     out = tmp_path / "out"
     assert run_build_py("--out", str(out)).returncode == 0

@@ -94,6 +94,13 @@ def test_a_template_with_its_own_role_says_calls_are_unchecked(greedy):
 def test_an_unknown_dag_is_one_line_before_anything_runs(greedy):
     result = dag_test("nope", DAGS=str(greedy))
     assert result.returncode == 2
-    [line] = [line for line in result.stderr.splitlines() if line.startswith("run_dag: error:")]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("mwaa-stack: error:")]
     assert "no DAG 'nope'" in line and "(DAGs: greedy)" in line
     assert "DAG run" not in result.stdout
+
+
+def test_a_file_that_is_no_template_is_one_line_not_a_traceback(greedy):
+    result = dag_test("greedy", DAGS=str(greedy), TEMPLATE="/etc/passwd")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mwaa-stack: error: TEMPLATE: /etc/passwd is not")

@@ -12,7 +12,11 @@
   the reason and rolls back (ROLLBACK_COMPLETE, which refuses updates).
 * An update "modifying" a type moto cannot update dropped the resource.
 * Deleting a stack failed on resources moto cannot delete (NAT gateways, managed
-  policies...); those are now left behind silently, as a finished delete.
+  policies...); moto's own refusals are now left behind silently, as a finished delete,
+  while any other error (a bug in a patch) fails the request loudly.
+* Reading a deleted stack's outputs (DescribeStacks by stack id, as `make destroy`
+  follows it) re-created every resource an output refers to; a deleted stack now has
+  no outputs, as on AWS.
 * ``Fn::GetAZs ''`` answered us-east-1's zones in every region.
 * A stack's events named the stack only; each resource now has its CREATE_IN_PROGRESS
   and CREATE_COMPLETE (or CREATE_FAILED with the reason), as `make deploy` streams them.
@@ -193,10 +197,40 @@ def apply_updates_and_deletes() -> None:
     delete = parsing.ResourceMap.delete
 
     def tolerant_delete(self):
-        with contextlib.suppress(Exception):
-            delete(self)
+        """moto's own refusals (DependencyViolation, DeleteConflict...) are left behind, as a
+        finished delete; an error of another origin is a bug, re-raised, never hidden."""
+        bugs: list[Exception] = []
+        own = self._delete_resource
+
+        def delete_resource(parsed_resource, resource_json):
+            try:
+                own(parsed_resource, resource_json)
+            except Exception as err:
+                if not type(err).__module__.startswith("moto."):
+                    bugs.append(err)
+                raise
+
+        self._delete_resource = delete_resource
+        try:
+            with contextlib.suppress(Exception):
+                delete(self)
+        finally:
+            del self._delete_resource
+        if bugs:
+            raise bugs[0]
 
     parsing.ResourceMap.delete = tolerant_delete
+
+    from moto.cloudformation.models import Stack
+
+    # A deleted stack's resource map creates a resource again when something reads it.
+    for name, gone in (("outputs", None), ("exports", []), ("stack_resources", [])):
+        original = getattr(Stack, name)
+
+        def unless_deleted(self, original=original, gone=gone):
+            return gone if self.status == "DELETE_COMPLETE" else original.fget(self)
+
+        setattr(Stack, name, property(unless_deleted))
 
     clean_json = parsing.clean_json
 

@@ -75,7 +75,11 @@ def apply_bucket_policy() -> None:
 
         @classmethod
         def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-            s3_backends[account_id]["aws"].delete_bucket_policy(cloudformation_json["Properties"]["Bucket"])
+            # resource_name is the physical id, the bucket's name (Properties hold an unresolved Ref).
+            s3_backends[account_id]["aws"].delete_bucket_policy(resource_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            s3_backends[account_id]["aws"].delete_bucket_policy(self.bucket)
 
     forget_cached_models()
 

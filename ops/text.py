@@ -1,0 +1,78 @@
+"""Text that did not come from the project, made safe to print; answers that did not come
+from the project, checked for shape.  Pure: what every printing module imports.
+
+Whatever AWS, Airflow, a task's log, pip or a file name sends can hold terminal control
+sequences: ``ESC ] 0;title BEL`` renames the window, ``ESC [2J`` clears the screen,
+``ESC [8m`` hides text, a carriage return overwrites the line, a newline forges another
+line.  :func:`printable` turns every C0 and C1 control (tab excepted), DEL and the Unicode
+bidirectional overrides into visible escapes (``\\x1b``, ``\\r``, ``\\u202e``), replaces
+invalid UTF-8 instead of failing, and cuts long values with a note.  Text that may hold
+several lines (a log, CLI output) goes through :func:`printable_lines` instead, split on its
+newlines first.  Every print of such text in ``ops`` goes through one of the two.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+LIMIT = 2000  # characters of one value; a log line or an error line is rarely longer
+# C0 but tab, DEL, C1, and the bidi embeddings, overrides and isolates (Trojan Source).
+UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in NAMED:
+        return NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, limit: int = LIMIT) -> str:
+    """``value`` as one line a terminal shows as it is, at most ``limit`` characters of it."""
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("utf-8", errors="replace")
+    else:
+        text = value if isinstance(value, str) else str(value)
+    text = text.encode("utf-8", errors="replace").decode("utf-8", errors="replace")  # lone surrogates
+    cut = ""
+    if len(text) > limit:
+        cut = f"… ({len(text) - limit} more characters)"
+        text = text[:limit]
+    return UNSAFE.sub(_escape, text) + cut
+
+
+def printable_lines(value: object, limit: int = LIMIT) -> list[str]:
+    """Multi-line text (a log, CLI output) as printable lines, one per line it holds."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", errors="replace")
+    text = value if isinstance(value, str) else str(value)
+    return [printable(line, limit) for line in text.splitlines()]
+
+
+class ShapeError(Exception):
+    """An answer from AWS or Airflow that lacks a field or has one of the wrong type."""
+
+
+def field(answer: Any, name: str, kind: type | tuple[type, ...], api: str) -> Any:
+    """``answer[name]`` when ``answer`` is a mapping holding a value of ``kind`` there; else
+    :class:`ShapeError` in one line naming the API, the field and what came."""
+    if not isinstance(answer, dict):
+        raise ShapeError(f"{api} answered {_kind(answer)} where an object with {name!r} belongs: {_sample(answer)}")
+    if name not in answer:
+        raise ShapeError(f"{api} answered without {name!r}: {_sample(answer)}")
+    value = answer[name]
+    if not isinstance(value, kind):
+        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ShapeError(f"{api} answered {name!r} as {_kind(value)}, not {wanted}: {_sample(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _sample(value: Any) -> str:
+    return printable(repr(value), 200)
