@@ -29,6 +29,9 @@ $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval ex
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
 unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+# Nor through MAKEFLAGS, where make copies them for sub-makes: one environment string may
+# hold at most 128 KiB, so two long values would stop every recipe with "Argument list too long".
+MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
 .PHONY: airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \

@@ -16,7 +16,7 @@ from templates.catalogue import S3_FILES
 
 from .airflow import airflow_major, environment_of, rest
 from .aws import Aws, OpsError, outputs_of, table, wait_for
-from .text import printable
+from .text import ShapeError, field, printable
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
 SYNC_PROPERTIES = {name for file in S3_FILES for name in (file.path_property, file.version_property)}
@@ -60,10 +60,9 @@ def _scheduler_health(aws: Aws, environment: dict[str, Any]) -> str:
         return f"not asked: the environment is {environment.get('Status')}"
     path = "/monitor/health" if airflow_major(environment) >= 3 else "/health"
     try:
-        answer = rest(aws, environment["Name"], "GET", path)
-    except OpsError as err:
+        scheduler = field(rest(aws, environment["Name"], "GET", path), "scheduler", dict, f"InvokeRestApi GET {path}")
+    except (OpsError, ShapeError) as err:
         return f"unknown: {err}"
-    scheduler = answer.get("scheduler", {})
     heartbeat = scheduler.get("latest_scheduler_heartbeat")
     return f"{scheduler.get('status', 'unknown')}" + (f" (last heartbeat {heartbeat})" if heartbeat else "")
 

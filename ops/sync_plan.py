@@ -84,8 +84,8 @@ def local_files(folder: Path, label: str, quiet: bool = False) -> dict[str, Path
                 found[relative] = path
     if refused:
         raise UsageError(
-            f"{label}: refusing, before anything is uploaded, names that are not UTF-8 or hold control "
-            f"characters, links that leave {folder} or point nowhere, and special files: " + "; ".join(sorted(refused))
+            f"{label}: refusing links that leave {folder} or point nowhere, special files, and names that are "
+            "not UTF-8 or hold control characters (nothing was uploaded): " + "; ".join(sorted(refused))
         )
     return dict(sorted(found.items()))
 

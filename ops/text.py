@@ -49,7 +49,12 @@ def printable_lines(value: object, limit: int = LIMIT) -> list[str]:
     if isinstance(value, bytes | bytearray):
         value = bytes(value).decode("utf-8", errors="replace")
     text = value if isinstance(value, str) else str(value)
-    return [printable(line, limit) for line in text.splitlines()]
+    # Split on newlines alone (CRLF counts as one): a bare carriage return is what overwrites a
+    # line, so it stays in its line, escaped, where str.splitlines would have honoured it.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [printable(line.removesuffix("\r"), limit) for line in lines]
 
 
 class ShapeError(Exception):

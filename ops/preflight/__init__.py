@@ -29,6 +29,7 @@ from templates.catalogue import RELEASES
 from ..aws import OpsError, UsageError
 from ..overrides import read_template
 from ..sync_plan import local_files
+from ..text import printable
 from . import layout, requirements, venvs
 
 # Airflow's own default for core.dagbag_import_timeout, which MWAA keeps unless the
@@ -79,7 +80,8 @@ def run(check: Target, timeout: float) -> int:
         nonlocal failures
         failures += not warning
         lines.append(
-            f"preflight: {_shown(file)}{f':{line}' if line else ''}: {'warning: ' if warning else ''}{message}"
+            f"preflight: {printable(_shown(file))}{f':{line}' if line else ''}: "
+            f"{'warning: ' if warning else ''}{printable(message)}"
         )
 
     requirements_file = check.dags / "requirements.txt"
@@ -127,7 +129,7 @@ def run(check: Target, timeout: float) -> int:
         print(line)
     slowest = sorted(parsed["durations"].items(), key=lambda item: -item[1])[:SLOWEST_SHOWN]
     if slowest:
-        print("preflight: slowest DAG files: " + ", ".join(f"{_shown(f)} {s:.2f} s" for f, s in slowest))
+        print("preflight: slowest DAG files: " + ", ".join(f"{printable(_shown(f))} {s:.2f} s" for f, s in slowest))
     dag_count = sum(len(ids) for ids in parsed["dags"].values())
     summary = (
         f"Airflow {check.version} (Python {RELEASES[check.version].python}), "
@@ -149,7 +151,7 @@ def _shown(file: Path | str) -> str:
 
 
 def _last_line(error: str) -> str:
-    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    lines = [line.strip() for line in error.strip().split("\n") if line.strip()]
     return lines[-1] if lines else "does not import"
 
 

@@ -92,19 +92,18 @@ def import_plugins(folder: str) -> dict[str, str]:
 
 
 def missing(requirements: list[str]) -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import distributions
 
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
+    installed = {canonicalize_name(d.metadata["Name"] or ""): d.version for d in distributions()}
     unmet = []
     for text in requirements:
         requirement = Requirement(text)
-        try:
-            if requirement.specifier.contains(version(requirement.name), prereleases=True):
-                continue
-        except PackageNotFoundError:
-            pass
-        unmet.append(text)
+        have = installed.get(canonicalize_name(requirement.name))
+        if have is None or not requirement.specifier.contains(have, prereleases=True):
+            unmet.append(text)
     return unmet
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import zipfile
+
+import pytest
 
 from ops.preflight import layout, requirements
 
@@ -155,3 +158,73 @@ def test_every_reserved_startup_variable_is_named_with_what_mwaa_does(tmp_path):
 def test_pythonpath_is_reserved_from_airflow_2_9(tmp_path):
     assert exported(tmp_path, ["PYTHONPATH"], version="2.8.1") == {}
     assert list(exported(tmp_path, ["PYTHONPATH"], version="2.9.2")) == [2]
+
+
+# --- bounded reads ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server whose answer a test chooses: ``serve(body_chunks, pause)``."""
+    import http.server
+    import threading
+
+    plan: dict = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for chunk in plan["chunks"]():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    time.sleep(plan["pause"])  # the server's pace, not a synchronisation
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    def serve(chunks, pause: float) -> str:
+        plan.update(chunks=chunks, pause=pause)
+        return f"http://127.0.0.1:{httpd.server_address[1]}/constraints-3.3.1/constraints-3.12.txt"
+
+    yield serve
+    httpd.shutdown()
+
+
+def test_a_server_that_trickles_is_cut_off_at_the_deadline(server, monkeypatch):
+    monkeypatch.delenv("http_proxy", raising=False)
+    url = server(lambda: iter(lambda: b"x", None), pause=0.05)  # a byte every 50 ms, for ever
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="still sending after 1 s"):
+        requirements.download(url, timeout=1)
+    assert time.monotonic() - started < 1 + requirements.READ_STEP_SECONDS
+
+
+def test_an_endless_answer_is_cut_off_at_the_byte_cap(server, monkeypatch):
+    monkeypatch.delenv("http_proxy", raising=False)
+    url = server(lambda: iter(lambda: b"y" * 65536, None), pause=0)
+    with pytest.raises(ValueError, match="not a constraints file"):
+        requirements.download(url, timeout=30)
+
+
+def test_any_number_of_requirements_reaches_pip_through_a_file(tmp_path, monkeypatch):
+    import sys as _sys
+    from pathlib import Path
+
+    from ops.preflight import venvs
+
+    monkeypatch.setattr(venvs, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # closed: pip fails at once
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    # 12,000 names of 200 characters, 2.4 MB: over Linux's 2 MiB argument-list limit (ARG_MAX).
+    wanted = [f"no-such-package-{n:05d}-{'x' * 178}==1.0" for n in range(12_000)]
+    site, why = venvs.requirements_site(Path(_sys.executable), "3.3.1", wanted, "", timeout=120)
+    assert site is None and why.startswith("pip cannot install"), why
+    assert "Argument list too long" not in why

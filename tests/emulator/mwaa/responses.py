@@ -113,6 +113,17 @@ class MwaaEmulator:
         self.dag_runs.clear()
         self.scheduler_health = "healthy"
         self.script_run(DEFAULT_RUN)
+        self.cli_extra: bytes = b""
+        self.rest_answers: list[tuple[re.Pattern[str], dict]] = []
+
+    def script_cli(self, extra: bytes) -> None:
+        """Bytes every CLI command prints after its own output (a DAG or plugin that prints)."""
+        self.cli_extra = extra
+
+    def script_rest(self, method_path: str, body: dict) -> None:
+        """Answer InvokeRestApi calls whose ``METHOD /path`` matches the regex with ``body``, the
+        whole JSON answer as it is (malformed on purpose)."""
+        self.rest_answers.append((re.compile(method_path), body))
 
     def script_run(self, frames: list[tuple[str, dict[str, str]]], logs: dict[str, list[str]] | None = None) -> None:
         """How the next triggered runs go: each frame (run state, task -> state) is what one
@@ -359,10 +370,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type") != "text/plain":
             return 400, {}, {"message": "Content-Type must be text/plain"}
         out, err = emulator.run_cli(emulator.environment(name), raw.decode())
+        stdout = out.encode() + emulator.cli_extra
         return (
             200,
             {},
-            {"stdout": base64.b64encode(out.encode()).decode(), "stderr": base64.b64encode(err.encode()).decode()},
+            {"stdout": base64.b64encode(stdout).decode(), "stderr": base64.b64encode(err.encode()).decode()},
         )
 
     def _rest(self, emulator: MwaaEmulator, environment, request: dict) -> tuple[int, dict, dict]:
@@ -375,6 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
                 RestApiResponse={"detail": detail},
             )
 
+        for pattern, body in emulator.rest_answers:
+            if pattern.fullmatch(f"{request.get('Method')} {request.get('Path')}"):
+                return 200, {}, body
         detail = re.fullmatch(
             r"/dags/([\w.\-]+)/dagRuns/([^/]+)(/taskInstances(?:/([\w.\-]+)/logs/(\d+))?)?", request.get("Path", "")
         )
