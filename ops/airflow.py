@@ -109,6 +109,7 @@ def show(out: str, err: str) -> None:
 
 
 def parse_conf(text: str) -> dict[str, Any]:
+    """CONF as a JSON object; CONF not given, or given empty, is ``{}`` (the DAG's own params)."""
     try:
         conf = json.loads(text or "{}")
     except ValueError as err:

@@ -55,7 +55,7 @@ def local_files(folder: Path, label: str, quiet: bool = False) -> dict[str, Path
                 folders.remove(name)
             elif not _safe_name(name):
                 folders.remove(name)
-                refused.append(f"{printable(path.relative_to(root).as_posix())} (a name MWAA cannot take)")
+                refused.append(f"{_shown_name(path.relative_to(root).as_posix())} (a name MWAA cannot take)")
             elif name.startswith(".") or name in TOOL_FOLDERS or (path / "pyvenv.cfg").exists():
                 folders.remove(name)
                 skip(path, "a virtual environment" if (path / "pyvenv.cfg").exists() else "a hidden or tool folder")
@@ -71,7 +71,7 @@ def local_files(folder: Path, label: str, quiet: bool = False) -> dict[str, Path
                 continue
             relative = path.relative_to(root).as_posix()
             if not _safe_name(name):
-                refused.append(f"{printable(relative)} (a name MWAA cannot take)")
+                refused.append(f"{_shown_name(relative)} (a name MWAA cannot take)")
                 continue
             if name.startswith(".") and name not in KEPT_HIDDEN:
                 skip(path, "a hidden file")
@@ -88,6 +88,11 @@ def local_files(folder: Path, label: str, quiet: bool = False) -> dict[str, Path
             "not UTF-8 or hold control characters (nothing was uploaded): " + "; ".join(sorted(refused))
         )
     return dict(sorted(found.items()))
+
+
+def _shown_name(name: str) -> str:
+    """A file name as its bytes say it: undecodable bytes as \\xNN, controls escaped."""
+    return printable(os.fsencode(name).decode("utf-8", errors="backslashreplace"))
 
 
 def _safe_name(name: str) -> bool:

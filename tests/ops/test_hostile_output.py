@@ -237,3 +237,15 @@ def test_a_hundred_kilobyte_value_is_cut_in_its_error_line(env):
     result = make(env, "status", STARTUP="x" * 100_000, REGION="y" * 100_000)
     [line] = error_lines(result)
     assert len(line) < 3000 and "more characters)" in line
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name_before_any_upload(env, deployed, tmp_path):
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "fine.py").write_text("x = 1\n")
+    with open(os.path.join(os.fsencode(dags), b"caf\xe9.py"), "w") as handle:
+        handle.write("x = 2\n")
+    result = make(env, "sync", DAGS=str(dags), **FAST)
+    [line] = error_lines(result)
+    assert "caf\\xe9.py (a name MWAA cannot take)" in line and "nothing was uploaded" in line
+    assert "upload:" not in result.stdout
