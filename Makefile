@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK WAIT
+	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -34,7 +34,7 @@ unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(
 MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
-.PHONY: airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
+.PHONY: review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
@@ -99,15 +99,19 @@ airflow-options: $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed ## Regen
 	@$(AIRFLOW_VENV)/bin/python scripts/airflow_options.py
 	@$(AIRFLOW2_VENV)/bin/python scripts/airflow_options.py
 
-bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time; preflight time
+bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of every template; DAG parse time; preflight time; review time
 	@$(PY) scripts/bench_build.py
 	@$(AIRFLOW_VENV)/bin/python scripts/bench_dag_parse.py
 	@$(PY) scripts/bench_preflight.py
+	@$(PY) scripts/bench_review.py
 
 deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
 	@$(OPS) deploy
 
-diff: $(VENV)/.installed ## What changes: out/ against git BASE (default HEAD), then a change-set preview against the stack
+review: $(VENV)/.installed ## What a change to out/ does, offline: make review [BASE=origin/main] [FORMAT=text|markdown|json] [ALLOW=Id,...] [OLD=a.yaml NEW=b.yaml]
+	@$(OPS) review
+
+diff: $(VENV)/.installed ## What changes: make review's report of out/ against git BASE (default HEAD), then a change-set preview against the stack
 	@$(OPS) diff
 
 preflight: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
-from . import airflow, logs, preflight, stack, status, sync
+from . import airflow, logs, preflight, review, stack, status, sync
 from .aws import Aws, OpsError, Timeouts, UsageError, describe
 from .overrides import default_template, prepare
 from .text import ShapeError, printable
@@ -127,6 +127,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder lacks")
             p.add_argument("--skip-preflight", default=env("SKIP_PREFLIGHT"), help="flag: upload unchecked")
             p.add_argument("--nowait", default=env("NOWAIT"), help="flag: do not wait for the environment update")
+    p = sub.add_parser("review")
+    p.add_argument("--base", default=env("BASE", "HEAD"), help="git revision out/ is compared with (BASE)")
+    p.add_argument("--old", default=env("OLD"), help="compare this template file (OLD) ...")
+    p.add_argument("--new", default=env("NEW"), help="... with this one (NEW)")
+    p.add_argument("--format", default=env("FORMAT", "text"), help="text, markdown or json (FORMAT)")
+    p.add_argument("--allow", default=env("ALLOW"), help="dangers accepted: logical ids, comma-separated (ALLOW)")
     sub.add_parser("outputs")
     sub.add_parser("status")
     sub.add_parser("drift")
@@ -165,13 +171,19 @@ def run(args: argparse.Namespace) -> int:
         poll=duration("POLL", args.poll, Timeouts.poll, limit=600, floor=POLL_FLOOR),
     )
     action: Callable[[Aws], int | None]
+    if args.action == "review":  # offline: no AWS session is ever made
+        old = folder_or_file("OLD", args.old, "") if args.old else None
+        new = folder_or_file("NEW", args.new, "") if args.new else None
+        form, allow = review.check_format(args.format.strip() or "text"), review.check_allow(args.allow)
+        return review.run(args.base.strip() or "HEAD", old, new, form, allow)
     if args.action in ("deploy", "diff"):
         template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
         deployment = prepare(template, args.params, name, env)
         if args.action == "deploy":
             action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
         else:
-            stack.template_diff(args.base.strip(), Path("out").absolute())
+            if args.base.strip():  # the first half: what the change to out/ does, as `make review` says it
+                review.run(review.check_base(args.base.strip()), None, None, "text", frozenset(), exit_on_danger=False)
             action = partial(stack.preview, stack=name, deployment=deployment)
     elif args.action in ("sync", "preflight"):
         dags = tree("DAGS", args.dags, "dags")

@@ -67,7 +67,7 @@ def load_template(text: str) -> dict[str, Any]:
     their long forms, with PyYAML alone: for interpreters without cfn-flip (the Airflow venvs)."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
         pass
 
     def long_form(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any]:

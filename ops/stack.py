@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from . import progress
@@ -30,7 +27,6 @@ from .rules import known_values
 from .text import printable_lines
 
 PREVIEW_PREFIX = "mwaa-stack-preview-"
-GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
 EMPTY_CHANGE_SET = ("didn't contain changes", "No updates are to be performed")
 
 
@@ -130,32 +126,6 @@ def print_failure_events(aws: Aws, name: str) -> str | None:
         print(f"\nStack {name} events{' (failures)' if failed else ''}:", file=sys.stderr)
         print(table(rows, ("Time", "Resource", "Status", "Reason")), file=sys.stderr)
     return failed[-1].get("ResourceStatusReason") if failed else None
-
-
-def template_diff(base: str, folder: Path) -> None:
-    """``git diff`` of the generated templates against revision ``base``; skipped without git."""
-    if not base:
-        return
-    if not GIT_REVISION.fullmatch(base) or ".." in base:
-        raise UsageError(f"BASE={base!r} is not a git revision name (letters, digits and ._/@{{}}~^-)")
-    git = ["git", "-C", str(folder.parent), "--no-pager"]
-    try:
-        known = (
-            subprocess.run(
-                [*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            ).returncode
-            == 0
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        known = False
-    if not known:
-        print(f"(no git revision {base}: skipping the template diff)")
-        return
-    for extra in (["--stat"], []):
-        subprocess.run([*git, "diff", *extra, "--end-of-options", base, "--", str(folder)], timeout=60, check=False)
 
 
 def preview(aws: Aws, stack: str, deployment: Deployment) -> None:

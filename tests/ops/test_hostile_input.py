@@ -55,6 +55,10 @@ TARGETS = {
     "RUN": "logs",
     "TASK": "logs",
     "WAIT": "trigger",
+    "OLD": "review",
+    "NEW": "review",
+    "FORMAT": "review",
+    "ALLOW": "review",
 }
 
 
