@@ -9,7 +9,7 @@ ENVIRONMENT = "AWS::MWAA::Environment"
 STATEFUL = {
     "AWS::S3::Bucket": "the source bucket, with the DAGs, requirements and plugins MWAA reads",
     "AWS::KMS::Key": "the key the environment's data is encrypted with",
-    "AWS::Logs::LogGroup": "a log group, with its logs",
+    "AWS::Logs::LogGroup": "a log group, with its logs,",
 }
 
 

@@ -287,3 +287,19 @@ def test_make_review_of_an_unchanged_tree_passes():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 danger(s) in" in result.stdout
+
+
+def test_a_log_group_replaced_the_key_removed_and_a_rule_dropped(tmp_path):
+    assert "LogGroupName" in create_only("AWS::Logs::LogGroup")
+
+    def change(t):
+        t["Resources"]["TaskLogGroup"]["Properties"]["LogGroupName"] = {"Fn::Sub": "team-${EnvironmentName}-Task"}
+        del t["Resources"]["MwaaKmsKey"]
+        del t["Rules"]["MicroRunsOneOfEach"]
+
+    old, new = mutated(change, "mwaa-team.yaml")
+    result = review("out/mwaa-team.yaml", old, new)
+    whys = {d["id"]: d["why"] for d in result.dangers}
+    assert whys["TaskLogGroup"].startswith("a log group, with its logs, is replaced (LogGroupName is create-only)")
+    assert whys["MwaaKmsKey"].startswith("the key the environment's data is encrypted with is removed")
+    assert {"section": "Rules", "name": "MicroRunsOneOfEach", "action": "remove"} in result.sections
