@@ -182,8 +182,11 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "deploy":
             action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
         else:
-            if args.base.strip():  # the first half: what the change to out/ does, as `make review` says it
-                review.run(review.check_base(args.base.strip()), None, None, "text", frozenset(), exit_on_danger=False)
+            base = args.base.strip()
+            if base and review.known_revision(base):  # first: what the change to out/ does, as make review says
+                review.run(base, None, None, "text", frozenset(), exit_on_danger=False)
+            elif base:
+                print(f"(no git revision {printable(base)}: skipping the review of out/)")
             action = partial(stack.preview, stack=name, deployment=deployment)
     elif args.action in ("sync", "preflight"):
         dags = tree("DAGS", args.dags, "dags")

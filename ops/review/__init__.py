@@ -48,6 +48,17 @@ def check_base(base: str) -> str:
     return base
 
 
+def known_revision(base: str) -> bool:
+    """Whether ``base`` is a well-formed name (else UsageError) of a commit of this repository."""
+    try:
+        check_base(base)
+    except UsageError:
+        if not GIT_REVISION.fullmatch(base) or ".." in base:
+            raise
+        return False
+    return True
+
+
 def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(["git", "-C", str(ROOT), "--no-pager", *args], capture_output=True, text=True, timeout=60)
