@@ -107,7 +107,7 @@ def _mermaid(r: Review) -> list[str]:
         return []
     why = {c.id: c.because for c in r.resources if c.replacement == "always"}
     nodes = sorted({n for edge in edges for n in edge})
-    lines = ["```mermaid", "graph LR"]
+    lines = ["", "```mermaid", "graph LR"]  # a blank line first: a fence right after a list item joins it
     lines += [f'  {n}["{n}: {_mermaid_text(why.get(n, ""))}"]' for n in nodes]
     lines += [f"  {a} --> {b}" for a, b in edges]
     return [*lines, "```"]
