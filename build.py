@@ -142,22 +142,34 @@ def render_all(templates: list) -> list[str]:
     return [texts[i] for i in range(len(templates))]
 
 
+def orphans(out: Path, files: dict[str, str]) -> list[str]:
+    """Templates in ``out`` that no settings file produces (any more)."""
+    return sorted(set(p.name for p in out.glob("*.yaml")) - set(files))
+
+
+def differing(out: Path, files: dict[str, str]) -> list[str]:
+    """Files whose text in ``out`` is not what the build makes."""
+    return [name for name, text in sorted(files.items()) if _current(out / name) != text]
+
+
+def _current(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 def check(out: Path, files: dict[str, str], complete: bool) -> int:
     stale = 0
     if complete:  # a template whose settings file is gone is stale too
-        for orphan in sorted(set(p.name for p in out.glob("*.yaml")) - set(files)):
+        for orphan in orphans(out, files):
             stale += 1
             print(f"{out / orphan}: no longer generated (its settings file is gone); delete it")
-    for name, text in sorted(files.items()):
-        path = out / name
-        current = path.read_text() if path.exists() else ""
-        if current != text:
-            stale += 1
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    current.splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)"
-                )
+    for name in differing(out, files):
+        path, text = out / name, files[name]
+        stale += 1
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                _current(path).splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)"
             )
+        )
     if stale:
         print(f"build.py: {stale} file(s) in {out} are stale; run `make template` and commit them", file=sys.stderr)
         return 1
@@ -202,7 +214,7 @@ def write(out: Path, files: dict[str, str], prune: bool = False) -> None:
             Path(leftover).unlink(missing_ok=True)
     for name in sorted(files):
         print(f"wrote {out / name}")
-    for orphan in sorted(set(p.name for p in out.glob("*.yaml")) - set(files)) if prune else ():
+    for orphan in orphans(out, files) if prune else ():
         path = out / orphan
         with path.open(encoding="utf-8", errors="replace") as handle:
             generated = handle.readline() == HEADER

@@ -62,23 +62,29 @@ def check_rules(body: dict[str, Any], values: dict[str, str], source: str) -> No
         raise UsageError(f"{source} break the template's Rules: " + "; ".join(broken))
 
 
-def read_template(path: Path) -> tuple[str, dict[str, Any]]:
+def read_template(path: Path, name: str = "TEMPLATE") -> tuple[str, dict[str, Any]]:
     """A CloudFormation template from a YAML or JSON file (its text and its data), or one line
-    saying why it is not one."""
+    saying why it is not one; ``name`` is the variable that named the file."""
     if not path.exists():
-        raise UsageError(f"TEMPLATE: {path} does not exist; `make template` builds out/")
+        raise UsageError(f"{name}: {path} does not exist; `make template` builds out/")
     if not path.is_file():
-        raise UsageError(f"TEMPLATE: {path} is not a file")
+        raise UsageError(f"{name}: {path} is not a file")
     try:
         text = path.read_text(encoding="utf-8")
-        data = load_template(text)
     except UnicodeDecodeError:
-        raise UsageError(f"TEMPLATE: {path} is not UTF-8 text") from None
+        raise UsageError(f"{name}: {path} is not UTF-8 text") from None
+    return text, parse_template(text, f"{name}: {path}")
+
+
+def parse_template(text: str, where: str) -> dict[str, Any]:
+    """A template's data from its YAML or JSON text, or one line saying why ``where`` is not one."""
+    try:
+        data = load_template(text)
     except Exception as err:  # yaml.YAMLError and its many subclasses
-        raise UsageError(f"TEMPLATE: {path} is not YAML or JSON: {str(err).splitlines()[0]}") from None
+        raise UsageError(f"{where} is not YAML or JSON: {str(err).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise UsageError(f"TEMPLATE: {path} is not a CloudFormation template (no Resources)")
-    return text, data
+        raise UsageError(f"{where} is not a CloudFormation template (no Resources)")
+    return data
 
 
 def split_params(text: str) -> list[str]:

@@ -310,6 +310,8 @@ RESERVED_VARIABLES_PROTECTED = frozenset(
     }
 )
 RESERVED_VARIABLE_PREFIX = "MWAA__"
+# The variable each reserved option becomes in MWAA's containers (AIRFLOW__SECTION__KEY).
+RESERVED_OPTION_VARIABLES = frozenset("AIRFLOW__" + key.replace(".", "__").upper() for key in RESERVED_OPTIONS)
 
 
 def reserved_variable(name: str, version: str) -> bool:
@@ -322,7 +324,7 @@ def reserved_variable(name: str, version: str) -> bool:
         return True
     if name == "PYTHONPATH":
         return version_key(version)[:2] >= PYTHONPATH_RESERVED_SINCE
-    return name in {"AIRFLOW__" + key.replace(".", "__").upper() for key in RESERVED_OPTIONS}
+    return name in RESERVED_OPTION_VARIABLES
 
 
 # --- environment statuses ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ on PyPI is found when the DAG check installs it.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import urllib.error
@@ -48,11 +49,16 @@ def _pinned_airflow(requirements: str) -> str:
     return re.search(r"^apache-airflow==(\S+)$", text, re.MULTILINE).group(1)
 
 
-# Airflow version -> the project's pip freeze of a passing install of it.
-VENDORED = {
-    _pinned_airflow(f"requirements-airflow{suffix}.txt"): ROOT / f"constraints-airflow{suffix}.txt"
-    for suffix in ("", "2")
-}
+@functools.cache
+def vendored() -> dict[str, Path]:
+    """Airflow version -> the project's pip freeze of a passing install of it (read when
+    preflight needs it, not when any ``python -m ops`` command starts)."""
+    return {
+        _pinned_airflow(f"requirements-airflow{suffix}.txt"): ROOT / f"constraints-airflow{suffix}.txt"
+        for suffix in ("", "2")
+    }
+
+
 # What MWAA itself takes for a constraint line (user_requirements.py), and what pip takes.
 MWAA_SEES_CONSTRAINT = re.compile(r"-c |--constraint ")
 CONSTRAINT_LINE = re.compile(r"^\s*(-c|--constraint)(\s+|=)(\S+)\s*$")
@@ -182,9 +188,9 @@ def _load_constraints(
             result.source = url
         except (urllib.error.URLError, OSError, ValueError, UnicodeError) as err:
             why_not_url = f"{url} did not answer ({getattr(err, 'reason', err)})"
-    if not result.source and version in VENDORED:
-        result.constraints_text = VENDORED[version].read_text(encoding="utf-8")
-        result.source = f"the project's constraints for Airflow {version}, {VENDORED[version].name}"
+    if not result.source and version in vendored():
+        result.constraints_text = vendored()[version].read_text(encoding="utf-8")
+        result.source = f"the project's constraints for Airflow {version}, {vendored()[version].name}"
     if not result.source:
         result.problems.append(
             Problem(None, f"no constraints for Airflow {version}: {why_not_url} and the project vendors none")

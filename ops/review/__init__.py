@@ -13,10 +13,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..aws import OpsError, UsageError
-from ..intrinsics import load_template
+from ..overrides import parse_template, read_template
 from . import render
 from .engine import Review, review
 
@@ -41,22 +40,16 @@ def check_allow(value: str) -> frozenset[str]:
 
 
 def check_base(base: str) -> str:
-    if not GIT_REVISION.fullmatch(base) or ".." in base:
-        raise UsageError(f"BASE={base!r} is not a git revision name (letters, digits and ._/@{{}}~^-)")
-    if _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}") is None:
+    if not known_revision(base):
         raise UsageError(f"BASE={base!r} is not a revision of this repository")
     return base
 
 
 def known_revision(base: str) -> bool:
     """Whether ``base`` is a well-formed name (else UsageError) of a commit of this repository."""
-    try:
-        check_base(base)
-    except UsageError:
-        if not GIT_REVISION.fullmatch(base) or ".." in base:
-            raise
-        return False
-    return True
+    if not GIT_REVISION.fullmatch(base) or ".." in base:
+        raise UsageError(f"BASE={base!r} is not a git revision name (letters, digits and ._/@{{}}~^-)")
+    return _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}") is not None
 
 
 def _git(*args: str) -> str | None:
@@ -65,25 +58,6 @@ def _git(*args: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
-
-
-def parse(text: str, where: str) -> dict[str, Any]:
-    try:
-        data = load_template(text)
-    except Exception as err:  # yaml.YAMLError and its subclasses; JSON is YAML
-        raise UsageError(f"{where} is not YAML or JSON: {str(err).splitlines()[0]}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise UsageError(f"{where} is not a CloudFormation template (no Resources)")
-    return data
-
-
-def read_file(path: Path, name: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise UsageError(f"{name}: {path} is not a file")
-    try:
-        return parse(path.read_text(encoding="utf-8"), f"{name}: {path}")
-    except UnicodeDecodeError:
-        raise UsageError(f"{name}: {path} is not UTF-8 text") from None
 
 
 def at_base(base: str) -> dict[str, str]:
@@ -111,22 +85,18 @@ def in_work_tree() -> dict[str, str]:
 def _compared(name: str, base: str, before: str | None, after: str | None) -> Review:
     if before is not None and before == after:
         return Review(name, "unchanged")  # the same text: nothing to parse
-    old = parse(before, f"{base}:{name}") if before is not None else None
-    new = parse(after, name) if after is not None else None
+    old = parse_template(before, f"{base}:{name}") if before is not None else None
+    new = parse_template(after, name) if after is not None else None
     return review(name, old, new)
 
 
 def check_fresh() -> None:
     """Refuse a stale out/: the review must be of what build.py makes from this tree."""
     sys.path.insert(0, str(ROOT))
-    from build import build
+    from build import build, differing, orphans
 
     wanted = build()
-    have = {p.name for p in (ROOT / "out").glob("*.yaml")}
-    stale = sorted(
-        n for n, text in wanted.items() if not (ROOT / "out" / n).is_file() or (ROOT / "out" / n).read_text() != text
-    )
-    stale += sorted(have - set(wanted))
+    stale = differing(ROOT / "out", wanted) + orphans(ROOT / "out", wanted)
     if stale:
         raise UsageError(f"out/ is stale ({', '.join(stale)}): run `make template` first, then review")
 
@@ -135,7 +105,7 @@ def reviews(base: str, old: Path | None, new: Path | None, fresh: bool = True) -
     if (old is None) != (new is None):
         raise UsageError("OLD and NEW go together: make review OLD=<template> NEW=<template>")
     if old is not None and new is not None:
-        return f"OLD={old}", [review(str(new), read_file(old, "OLD"), read_file(new, "NEW"))]
+        return f"OLD={old}", [review(str(new), read_template(old, "OLD")[1], read_template(new, "NEW")[1])]
     base = check_base(base)
     if fresh:
         check_fresh()

@@ -231,14 +231,21 @@ def _cascade(result: Review, new_resources: dict[str, Any]) -> None:
     result.resources.sort(key=lambda c: c.id)
 
 
-def _parameters(old: dict, new: dict) -> list[dict[str, Any]]:
-    changes = []
+def _changed(old: dict, new: dict) -> list[tuple[str, str, Any, Any]]:
+    """(name, add|remove|modify, old entry, new entry) for each entry of a section that differs."""
+    found = []
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
-        if before is None or after is None:
-            changes.append({"name": name, "action": "add" if before is None else "remove", "fields": []})
+        if before != after:
+            found.append((name, "add" if name not in old else "remove" if name not in new else "modify", before, after))
+    return found
+
+
+def _parameters(old: dict, new: dict) -> list[dict[str, Any]]:
+    changes = []
+    for name, action, before, after in _changed(old, new):
+        if action != "modify":
+            changes.append({"name": name, "action": action, "fields": []})
             continue
         fields = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         changes.append({"name": name, "action": "modify", "fields": fields, "old": before, "new": after})
@@ -246,24 +253,20 @@ def _parameters(old: dict, new: dict) -> list[dict[str, Any]]:
 
 
 def _outputs(old: dict, new: dict) -> list[dict[str, Any]]:
-    changes = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
-        exported = bool((before or {}).get("Export") or (after or {}).get("Export"))
-        action = "add" if before is None else "remove" if after is None else "modify"
-        export_changed = (before or {}).get("Export") != (after or {}).get("Export")
-        changes.append({"name": name, "action": action, "exported": exported, "export_changed": export_changed})
-    return changes
+    return [
+        {
+            "name": name,
+            "action": action,
+            "exported": bool((before or {}).get("Export") or (after or {}).get("Export")),
+            "export_changed": (before or {}).get("Export") != (after or {}).get("Export"),
+        }
+        for name, action, before, after in _changed(old, new)
+    ]
 
 
 def _sections(old: dict, new: dict) -> list[dict[str, Any]]:
-    changes = []
-    for section in ("Rules", "Conditions"):
-        before, after = old.get(section) or {}, new.get(section) or {}
-        for name in sorted(set(before) | set(after)):
-            if before.get(name) != after.get(name):
-                action = "add" if name not in before else "remove" if name not in after else "modify"
-                changes.append({"section": section, "name": name, "action": action})
-    return changes
+    return [
+        {"section": section, "name": name, "action": action}
+        for section in ("Rules", "Conditions")
+        for name, action, _, _ in _changed(old.get(section) or {}, new.get(section) or {})
+    ]
