@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW
+	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -34,7 +34,7 @@ unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(
 MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
-.PHONY: review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
+.PHONY: mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
@@ -49,17 +49,17 @@ define venv
 	@touch $(1)/.installed
 endef
 
-$(VENV)/.installed: requirements.txt constraints.txt
-	$(call venv,$(VENV),requirements.txt,constraints.txt)
+$(VENV)/.installed: requirements.txt requirements.lock
+	$(call venv,$(VENV),requirements.txt,requirements.lock)
 
-$(AIRFLOW_VENV)/.installed: requirements-airflow.txt constraints-airflow.txt
-	$(call venv,$(AIRFLOW_VENV),requirements-airflow.txt,constraints-airflow.txt)
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt requirements-airflow.lock
+	$(call venv,$(AIRFLOW_VENV),requirements-airflow.txt,requirements-airflow.lock)
 
-$(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt constraints-airflow2.txt
-	$(call venv,$(AIRFLOW2_VENV),requirements-airflow2.txt,constraints-airflow2.txt)
+$(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt requirements-airflow2.lock
+	$(call venv,$(AIRFLOW2_VENV),requirements-airflow2.txt,requirements-airflow2.lock)
 
-$(SECURITY_VENV)/.installed: requirements-security.txt constraints-security.txt
-	$(call venv,$(SECURITY_VENV),requirements-security.txt,constraints-security.txt)
+$(SECURITY_VENV)/.installed: requirements-security.txt requirements-security.lock
+	$(call venv,$(SECURITY_VENV),requirements-security.txt,requirements-security.lock)
 
 template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on first use)
 	@$(PY) build.py
@@ -83,8 +83,13 @@ test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
 test-workflow: $(AIRFLOW_VENV)/.installed
 	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
 
-# make preflight (tested here) parses DAGs with the project's Airflow: built first, not inside a test.
-test-ops: $(VENV)/.installed $(AIRFLOW_VENV)/.installed
+# make preflight (tested here) parses DAGs with MWAA's image of the two Airflow versions the
+# project pins, remade as venvs in .cache/preflight: built first, with the index in reach, not
+# inside a test (the tests run offline).
+mwaa-images: $(VENV)/.installed ## Build MWAA's image of the pinned Airflow versions as preflight's venvs (VERSIONS="3.2.1 ..." for others)
+	@$(PY) -m ops.preflight
+
+test-ops: $(VENV)/.installed $(AIRFLOW_VENV)/.installed mwaa-images
 	@$(VENV)/bin/pytest -q tests/emulator tests/ops
 
 test: check lint test-template test-ops test-workflow ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
@@ -114,7 +119,7 @@ review: $(VENV)/.installed ## What a change to out/ does, offline: make review [
 diff: $(VENV)/.installed ## What changes: make review's report of out/ against git BASE (default HEAD), then a change-set preview against the stack
 	@$(OPS) diff
 
-preflight: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
+preflight: $(VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
 	@$(OPS) preflight
 
 sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
@@ -144,5 +149,6 @@ trigger: $(VENV)/.installed ## Start a DAG run (WAIT=1 follows it to its end): m
 destroy: $(VENV)/.installed ## Delete the stack (asks first unless YES=1); the source bucket and its objects are kept
 	@$(OPS) destroy
 
-clean: ## Remove caches (keeps the venvs and out/)
+clean: ## Remove caches, preflight's venvs of MWAA's images among them (keeps the project venvs and out/)
 	@find . -path ./.venv\* -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	@rm -rf .cache/preflight

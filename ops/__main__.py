@@ -13,6 +13,7 @@ answered or could not be asked, 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -91,6 +92,22 @@ def tree(name: str, value: str, default: str) -> Path:
     return path
 
 
+def known_environment(env: str) -> str:
+    """``env``, unless it has no ``environments/<env>.toml`` and is that close to one that does
+    (``prdd`` for ``prd``): a typo would take ``out/mwaa.yaml`` and another environment's
+    settings in silence.  Any other label (a test stack, a scratch stack) is a label."""
+    known = sorted(p.stem for p in Path("environments").glob("*.toml"))
+    if env in known or not known:
+        return env
+    close = difflib.get_close_matches(env, known, n=3, cutoff=0.75)
+    if close:
+        raise UsageError(
+            f"ENV={env!r}: no environments/{env}.toml; did you mean {' or '.join(close)}? "
+            f"Known environments: {', '.join(known)}"
+        )
+    return env
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -157,7 +174,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every input, then call one action with explicit arguments."""
-    env = checked("ENV", args.env, ENV_LABEL, "1-64 letters, digits, '.', '_' or '-'")
+    env = known_environment(checked("ENV", args.env, ENV_LABEL, "1-64 letters, digits, '.', '_' or '-'"))
     name = f"mwaa-{env}" if args.stack is None else args.stack
     what = f"STACK_NAME (mwaa-ENV, from ENV={env!r})" if args.stack is None else "STACK_NAME"
     checked(what, name, STACK_NAME, "a letter, then letters, digits or '-', at most 128 characters")
@@ -200,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
         if syncing and flag("SKIP_PREFLIGHT", args.skip_preflight):
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
         else:
-            preflight.run(preflight.target(template, version, dags, plugins, startup), timeouts.total)
+            given = frozenset(name for name, value in (("PLUGINS", args.plugins), ("STARTUP", args.startup)) if value)
+            checked_target = preflight.target(template, version, dags, plugins, startup, region or "", given)
+            preflight.run(checked_target, timeouts.total)
             if not syncing:
                 return 0
         action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete, wait=wait)

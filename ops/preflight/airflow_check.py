@@ -1,12 +1,22 @@
-"""The half of ``make preflight`` that runs inside Airflow (the project's install of the
-environment's major version, with the requirements on ``PYTHONPATH``).  Standard library
-and Airflow only; prints one JSON object.
+"""The half of ``make preflight`` that runs inside MWAA's Airflow (``venvs.py`` makes it),
+isolated (``python -I``).  Standard library and Airflow only; prints one JSON object.
 
-    python -m ops.preflight.airflow_check dags DAGS_FOLDER PLUGINS_FOLDER|'' TIMEOUT_SECONDS
-    python -m ops.preflight.airflow_check installed REQUIREMENTS_FILE
+    python -I -c SOURCE dags DAGS_FOLDER PLUGINS_FOLDER|'' TIMEOUT_SECONDS
+    python -I -c SOURCE installed REQUIREMENTS_FILE
 
-``dags``: fills a DagBag from the folder as MWAA's DAG processor does (``.airflowignore``
-respected, the import timeout enforced), then imports each top-level plugin module.
+``dags``: fills a DagBag from the folder as MWAA's DAG processor does, after putting the DAG
+folder and the plugins folder on ``sys.path`` as MWAA's Airflow does (Airflow 2's
+``settings.prepare_syspath``; Airflow 3's bundle DAG bag adds the DAG folder, its
+``prepare_syspath_for_config_and_plugins`` the plugins), ``.airflowignore`` respected, the
+import timeout enforced; then imports each top-level plugin module.  What the caller's
+environment offers and MWAA's does not is refused, and named:
+
+* an AWS call at parse time (any botocore or aiobotocore client) raises at once, before
+  anything is signed or sent: MWAA makes such a call as the execution role on every parse;
+* a Variable or Connection read at parse time returns its default when the code gives one,
+  and otherwise raises: its value lives in the environment's metadata database or secrets
+  backend, which preflight does not have.
+
 ``installed``: which requirements of the file (one per line) this interpreter does not
 already satisfy.  The temporary AIRFLOW_HOME is removed before the answer is printed.
 """
@@ -22,6 +32,66 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+
+AWS_CALL = "MwaaStackParseTimeAwsCall"
+ENVIRONMENT_READ = "MwaaStackParseTimeRead"
+
+
+class MwaaStackParseTimeAwsCall(Exception):
+    pass
+
+
+class MwaaStackParseTimeRead(Exception):
+    pass
+
+
+def refuse_aws_calls() -> None:
+    try:
+        from botocore.client import BaseClient
+    except ImportError:
+        return
+
+    def call(client, operation, params):
+        raise MwaaStackParseTimeAwsCall(f"{client.meta.service_model.service_name}.{operation}")
+
+    BaseClient._make_api_call = call
+    try:
+        from aiobotocore.client import AioBaseClient
+    except ImportError:
+        return
+
+    async def async_call(client, operation, params):
+        call(client, operation, params)
+
+    AioBaseClient._make_api_call = async_call
+
+
+# (module, class, method, what is read, the keyword of its default): Airflow 2's and 3's.
+READS = (
+    ("airflow.models.variable", "Variable", "get", "Variable", "default_var"),
+    ("airflow.sdk.definitions.variable", "Variable", "get", "Variable", "default"),
+    ("airflow.hooks.base", "BaseHook", "get_connection", "Connection", None),
+    ("airflow.sdk.bases.hook", "BaseHook", "get_connection", "Connection", None),
+    ("airflow.models.connection", "Connection", "get_connection_from_secrets", "Connection", None),
+    ("airflow.sdk.definitions.connection", "Connection", "get", "Connection", None),
+)
+
+
+def refuse_environment_reads() -> None:
+    for module_name, class_name, method, what, default_keyword in READS:
+        try:
+            owner = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+
+        def read(cls, key, *args, _what=what, _default=default_keyword, **kwargs):
+            if _default and _default in kwargs:
+                return kwargs[_default]
+            if _default and args:
+                return args[0]
+            raise MwaaStackParseTimeRead(f"{_what} {key!r}")
+
+        setattr(owner, method, classmethod(read))
 
 
 def check_dags(dags: str, plugins: str, timeout: str) -> dict:
@@ -41,24 +111,35 @@ def _check_dags(home: str, dags: str, plugins: str, timeout: str) -> dict:
             "AIRFLOW__CORE__PLUGINS_FOLDER": plugins or home,
             "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": timeout,
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            # the DAG file's own line in the traceback, not only its last frames
+            "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACK_DEPTH": "100",
         }
     )
+    for folder in filter(None, (plugins, dags)):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    refuse_aws_calls()
     plugin_errors = import_plugins(plugins) if plugins else {}
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3
     except ImportError:  # Airflow 2
         from airflow.models import DagBag
+    refuse_environment_reads()
     started = time.monotonic()
     bag = DagBag(dag_folder=dags)  # examples are off through AIRFLOW__CORE__LOAD_EXAMPLES
     files: dict[str, list[str]] = {}
     for dag_id, dag in bag.dags.items():
         files.setdefault(dag.fileloc, []).append(dag_id)
+    import airflow
+
     return {
-        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+        "import_errors": {_in_folder(dags, str(k)): str(v) for k, v in bag.import_errors.items()},
         "durations": {_in_folder(dags, s.file): s.duration.total_seconds() for s in bag.dagbag_stats},
         "dags": files,
         "plugin_errors": plugin_errors,
         "seconds": time.monotonic() - started,
+        "airflow": airflow.__version__,
+        "python": ".".join(str(n) for n in sys.version_info[:3]),
     }
 
 
@@ -71,7 +152,6 @@ def _in_folder(dags: str, file: str) -> str:
 def import_plugins(folder: str) -> dict[str, str]:
     """Import each module and package at the top of the plugins folder, as Airflow's plugin
     manager does from the unpacked plugins.zip; module -> the error's last line."""
-    sys.path.insert(0, folder)
     errors = {}
     for entry in sorted(Path(folder).iterdir()):
         if entry.name.startswith((".", "_")):
