@@ -97,8 +97,8 @@ test: check lint test-template test-ops test-workflow ## Everything CI runs: out
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
 	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
 
-dag-test: $(AIRFLOW_VENV)/.installed ## Run a DAG once against emulated EMR with the execution role's permissions: make dag-test DAG=emr_steps CONF='{}' FAIL=app1
-	@$(AIRFLOW_VENV)/bin/python -m tests.emulator.run_dag
+dag-test: $(VENV)/.installed ## Run a DAG once against emulated EMR with the execution role's permissions, on the environment's Airflow major: make dag-test DAG=emr_steps CONF='{}' FAIL=app1 [VERBOSE=1]
+	@$(PY) -m tests.emulator.launch
 
 airflow-options: $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed ## Regenerate the Airflow option lists the build checks airflow_configuration_options against
 	@$(AIRFLOW_VENV)/bin/python scripts/airflow_options.py

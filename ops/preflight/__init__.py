@@ -134,7 +134,7 @@ def run(check: Target, timeout: float) -> int:
     for problem in found.problems:
         report(problem.file or requirements_file, problem.line, problem.message, problem.warning)
 
-    wanted = [str(r) for _, r in found.requirements]
+    wanted = [str(listed.requirement) for listed in found.requirements]
     if found.failed:  # a conflict fails MWAA's install too: parse with the image alone
         parser = venvs.parser(check.version, [], [], "", timeout, _say)
         not_installed = "not installed, because requirements.txt failed (see above)"
@@ -147,7 +147,7 @@ def run(check: Target, timeout: float) -> int:
     failed_install = (
         found.failed or parser.python is None or bool([line for line in lines if "pip cannot install" in line])
     )
-    wanted_modules = {_module_name(r.name) for _, r in found.requirements}
+    wanted_modules = {_module_name(listed.requirement.name) for listed in found.requirements}
     with tempfile.TemporaryDirectory(prefix="mwaa-stack-preflight-") as staged:
         dags, plugins = Path(staged) / "dags", _staged_plugins(check.plugins, Path(staged) / "plugins", report)
         # Parsed: exactly what `make sync` would upload (no caches, no followed folder links).

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -62,10 +63,16 @@ class Problem:
     file: Path | None = None  # a -r file, when the line is in it
 
 
+class Listed(NamedTuple):
+    line: int
+    requirement: Requirement
+    file: Path | None  # a -r file, when it is listed there
+
+
 @dataclass
 class RequirementsCheck:
     problems: list[Problem] = field(default_factory=list)
-    requirements: list[tuple[int, Requirement]] = field(default_factory=list)  # (line, those on MWAA's Python)
+    requirements: list[Listed] = field(default_factory=list)  # those that apply on MWAA's Python
     pip_options: list[str] = field(default_factory=list)  # index options, for the install
     constraints: dict[str, str] = field(default_factory=dict)  # Airflow's (or the file's): name -> version
     constraints_text: str = ""
@@ -114,9 +121,9 @@ def check(path: Path, version: str, timeout: float) -> RequirementsCheck:
         _load_constraints(result, reading.url, reading.url_line, path.parent, timeout)
     else:
         result.constraints_text = image.constraints.read_text(encoding="utf-8")
-        result.source = f"Airflow's constraints for {version} as MWAA's image carries them"
+        result.source = f"Airflow's constraints for {version} as {image.carrier} carries them"
     result.constraints = vendored.pins(result.constraints_text)
-    for number, requirement in result.requirements:
+    for number, requirement, listed_in in result.requirements:
         name = canonicalize_name(requirement.name)
         for pinned, where in (
             (result.essential.get(name), "MWAA's essential constraints, which no requirements.txt overrides"),
@@ -124,7 +131,9 @@ def check(path: Path, version: str, timeout: float) -> RequirementsCheck:
         ):
             if pinned is not None and not requirement.specifier.contains(pinned, prereleases=True):
                 result.problems.append(
-                    Problem(number, f"{requirement} conflicts with {requirement.name}=={pinned} ({where})")
+                    Problem(
+                        number, f"{requirement} conflicts with {requirement.name}=={pinned} ({where})", file=listed_in
+                    )
                 )
                 break
     return result
@@ -192,7 +201,7 @@ def _read(result: RequirementsCheck, reading: _Reading, path: Path, dags: Path, 
             problem(number, f"not a requirement: {line!r} ({err})")
             continue
         if requirement.marker is None or requirement.marker.evaluate({"python_version": python}):
-            result.requirements.append((number, requirement))
+            result.requirements.append(Listed(number, requirement, inner))
 
 
 def _included(named: str, beside: Path, dags: Path) -> Path | str:
@@ -242,7 +251,7 @@ def _load_constraints(result: RequirementsCheck, url: str, line: int | None, dag
         answered, why = None, f"{url} did not answer ({getattr(err, 'reason', err)})"
     if copy is not None:
         result.constraints_text = copy.constraints.read_text(encoding="utf-8")
-        result.source = f"{url}, as MWAA's image for Airflow {copy.version} carries it"
+        result.source = f"{url}, as {copy.carrier} for Airflow {copy.version} carries it"
         if answered is not None and vendored.pins(answered) != vendored.pins(result.constraints_text):
             differ = _differences(vendored.pins(answered), vendored.pins(result.constraints_text))
             result.problems.append(

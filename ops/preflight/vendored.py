@@ -45,6 +45,11 @@ class Image:
         path = self.folder / "mwaa_essential_constraints.txt"
         return path if path.is_file() else None
 
+    @property
+    def carrier(self) -> str:
+        """Whose files these are: MWAA's image, or the old local runner before it."""
+        return "MWAA's image" if self.essential else f"MWAA's local runner (v{self.version})"
+
     def essential_text(self) -> str:
         return self.essential.read_text(encoding="utf-8") if self.essential else f"apache-airflow=={self.version}\n"
 

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -37,7 +38,7 @@ from . import vendored
 
 ROOT = Path(__file__).resolve().parents[2]
 # MWAA_STACK_PREFLIGHT_CACHE: another place for it (the benchmark keeps the repository's own).
-CACHE = Path(os.environ.get("MWAA_STACK_PREFLIGHT_CACHE") or ROOT / ".cache" / "preflight")
+CACHE = Path(os.environ.get("MWAA_STACK_PREFLIGHT_CACHE") or ROOT / ".cache" / "preflight").absolute()
 KEEP = 6
 NOT_BUILT = {"psycopg2": "psycopg2-binary", "pycurl": None}
 SLOW_STEP_SECONDS = 3.0  # an install that took longer gets a line with its time
@@ -56,7 +57,14 @@ def interpreter(python: str) -> Interpreter:
     """MWAA's Python (``python``, major.minor) where the machine has it, else this one."""
     names = [f"python{python}"]
     candidates = [Path(p) / n for p in os.environ.get("PATH", "").split(os.pathsep) if p for n in names]
-    candidates += sorted(Path.home().glob(f".pyenv/versions/{python}.*/bin/python{python}"), reverse=True)
+    # pyenv's interpreters, wherever HOME points (the user's own home, from the password database)
+    roots = {
+        Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv"),
+        Path(pwd.getpwuid(os.getuid()).pw_dir) / ".pyenv",
+    }
+    candidates += [
+        p for root in sorted(roots) for p in sorted(root.glob(f"versions/{python}.*/bin/python{python}"), reverse=True)
+    ]
     candidates += [Path(f"/usr/bin/python{python}"), Path(f"/usr/local/bin/python{python}")]
     for candidate in candidates:
         if not os.access(candidate, os.X_OK):
@@ -102,9 +110,13 @@ class Parser:
 
 
 def _run(command: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
+    """``command``, its output and errors in one stream, in order (pip names a conflict's
+    causes on stdout, between its ERROR lines on stderr)."""
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+        return subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False, env=env
+        )
     except subprocess.TimeoutExpired:
         raise OpsError(f"{what} did not finish within {timeout:.0f} s (TIMEOUT)") from None
 
@@ -125,7 +137,7 @@ def _image_venv(folder: Path, image: vendored.Image, python: Interpreter, timeou
     """A venv holding what MWAA's image preinstalls, resolved as the image resolves it."""
     made = _run([str(uv()), "venv", "--quiet", "--seed", "--python", str(python.path), str(folder)], timeout, "uv")
     if made.returncode != 0:
-        raise OpsError(f"cannot make a venv with {python.path}: {_reasons(made.stderr)[0]}")
+        raise OpsError(f"cannot make a venv with {python.path}: {_reasons(made.stdout)[0]}")
     essential = folder / "mwaa_essential_constraints.txt"
     essential.write_text(image.essential_text(), encoding="utf-8")
     constraints = ["-c", str(image.constraints), "-c", str(essential)]
@@ -146,7 +158,7 @@ def _image_venv(folder: Path, image: vendored.Image, python: Interpreter, timeou
     )
     if installed.returncode != 0:
         raise OpsError(
-            f"cannot install Airflow {image.version} as MWAA's image has it: {'; '.join(_reasons(installed.stderr))}"
+            f"cannot install Airflow {image.version} as MWAA's image has it: {'; '.join(_reasons(installed.stdout))}"
         )
 
 
@@ -165,17 +177,20 @@ def parser(version: str, requirements: list[str], pip_options: list[str], constr
     why: list[str] = []
 
     def build(folder: Path) -> None:
-        _image_venv(folder, image, python, timeout)
+        # The image's venv, its files hard-linked, not copied: pip replaces a file it changes
+        # (a new inode), so the image's own venv never sees the user's installs.
+        shutil.copytree(base.parent.parent, folder, symlinks=True, copy_function=os.link)
+        (folder / "complete").unlink()
         listed = folder / "user-requirements.txt"
         listed.write_text("\n".join([*pip_options, *requirements]) + "\n", encoding="utf-8")
         files = ["-c", str(folder / "mwaa_essential_constraints.txt")]
         if constraints:
             (folder / "user-constraints.txt").write_text(constraints, encoding="utf-8")
             files += ["-c", str(folder / "user-constraints.txt")]
-        pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", *files, "-r", str(listed)]
+        pip = [str(folder / "bin" / "python"), "-m", "pip", "install", *files, "-r", str(listed)]
         done = _run(pip, timeout, f"installing {', '.join(missing)}")
         if done.returncode != 0:
-            why.extend(_reasons(done.stderr))
+            why.extend(_reasons(done.stdout))
             raise _Failed
 
     try:
@@ -228,14 +243,17 @@ EXCEPTION_LINE = re.compile(
 )
 
 
-def _reasons(stderr: str) -> list[str]:
+PIP_NOISE = ("subprocess-exited-with-error", "ResolutionImpossible: for help visit")
+
+
+def _reasons(output: str) -> list[str]:
     """The lines of pip's (or uv's) output that say why, not the last one ("note: This error
     originates from a subprocess..."): its ERROR lines, the conflict it names, and the
     exception a failed build raised."""
     errors: list[str] = []
     causes: list[str] = []
     in_conflict = False
-    for raw in stderr.splitlines():
+    for raw in output.splitlines():
         line = raw.strip()
         if not line:
             in_conflict = False
@@ -243,13 +261,13 @@ def _reasons(stderr: str) -> list[str]:
             in_conflict = True
         elif in_conflict:
             causes.append(line)
-        elif line.startswith(("ERROR: ", "error: ")) and "subprocess-exited-with-error" not in line:
+        elif line.startswith(("ERROR: ", "error: ")) and not any(noise in line for noise in PIP_NOISE):
             errors.append(line.split(": ", 1)[1])
         elif EXCEPTION_LINE.match(line):
             causes.append(line)
     kept = list(dict.fromkeys(errors + causes))
     if not kept:
-        kept = [line.strip() for line in stderr.splitlines() if line.strip()][-1:] or ["no output"]
+        kept = [line.strip() for line in output.splitlines() if line.strip()][-1:] or ["no output"]
     return kept[:ERROR_LINES]
 
 

@@ -26,6 +26,37 @@ from typing import Any
 from ops.intrinsics import load_template, parameter_defaults, pseudo_parameters, resolve
 
 ACCOUNT = "123456789012"  # moto's default account
+# S3 operations IAM authorizes under another action's name, where moto names the operation
+# (Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3",
+# and the S3 API Reference's "Permissions" section of each operation): a policy allows
+# s3:ListBucket, never s3:HeadBucket, which is no IAM action.
+IAM_ACTIONS = {
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:ListObjects": "s3:ListBucket",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:SelectObject": "s3:GetObject",
+    "s3:SelectObjectContent": "s3:GetObject",
+    "s3:CopyObject": "s3:PutObject",
+    "s3:CreateMultipartUpload": "s3:PutObject",
+    "s3:UploadPart": "s3:PutObject",
+    "s3:UploadPartCopy": "s3:PutObject",
+    "s3:CompleteMultipartUpload": "s3:PutObject",
+    "s3:DeleteObjects": "s3:DeleteObject",
+    "s3:ListParts": "s3:ListMultipartUploadParts",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
+}
+
+
+def iam_action(action: str) -> str:
+    """The action IAM authorizes ``action`` (service:Operation, as moto names it) under."""
+    return IAM_ACTIONS.get(action, action)
+
+
 IDENTITY = "mwaa-execution-role"
 SOURCE_BUCKET = "mwaa-dag-test-source"
 
@@ -87,6 +118,7 @@ def enforced() -> Iterator[list[tuple[str, str]]]:
     check = IAMRequestBase.check_action_permitted
 
     def recording(self: Any, resource: str) -> None:
+        self._action = iam_action(self._action)  # decided as IAM decides it, named as IAM names it
         try:
             check(self, resource)
         except Exception as err:
@@ -102,7 +134,11 @@ def enforced() -> Iterator[list[tuple[str, str]]]:
         IAMRequestBase.check_action_permitted = check
 
 
-def report(denied: list[tuple[str, str]]) -> list[str]:
-    """One line per refused action and resource, in the order first refused."""
+def report(denied: list[tuple[str, str]], settings: Path | None) -> list[str]:
+    """One line per refused action and resource, in the order first refused, naming the
+    file that grants it (``settings``: the environment's file, when it has one)."""
     seen: dict[tuple[str, str], None] = dict.fromkeys(denied)
-    return [f"denied: {action} on {resource} — add it to extra_policy_statements" for action, resource in seen]
+    where = (
+        f"extra_policy_statements in {settings}" if settings else "extra_policy_statements of the environment's file"
+    )
+    return [f"denied: {action} on {resource} — add it to {where}" for action, resource in seen]

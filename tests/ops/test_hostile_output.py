@@ -94,11 +94,11 @@ def test_file_names_and_import_errors_in_preflight_are_data(env, tmp_path):
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "loud.py").write_text(f"from airflow import DAG\nraise ImportError({HOSTILE!r})\n")
-    result = make(env, "preflight", DAGS=str(dags), PLUGINS=str(tmp_path / "none"), STARTUP=str(tmp_path / "none"))
+    result = make(env, "preflight", DAGS=str(dags))
     assert result.returncode != 0 and clean(result.stdout, result.stderr)
     assert any("loud.py" in line and SHOWN in line for line in result.stdout.splitlines())
     (dags / "evil\npreflight: ok: forged.py").write_text("x = 1\n")
-    forged = make(env, "preflight", DAGS=str(dags), PLUGINS=str(tmp_path / "none"), STARTUP=str(tmp_path / "none"))
+    forged = make(env, "preflight", DAGS=str(dags))
     [line] = error_lines(forged)
     assert "evil\\npreflight: ok: forged.py (a name MWAA cannot take)" in line
     assert not any(line.startswith("preflight: ok") for line in forged.stdout.splitlines())

@@ -1,19 +1,35 @@
-"""make preflight: every check with a broken fixture, the clean repository passing, and
-make sync refusing to upload what preflight refuses.  The internet is a dead proxy on
-127.0.0.1 here, so a --constraint URL never leaves the machine."""
+"""make preflight: every check with a broken fixture, the clean repository and AWS's own
+DAG folders passing on both pinned Airflow versions, each root cause of a wrong verdict
+(a helper module, a zipped plugin, a parse-time AWS call, a removed 3.12 module, a
+knock-on error), and make sync refusing to upload what preflight refuses.  The internet
+is a dead proxy on 127.0.0.1 here, so a --constraint URL never leaves the machine; the
+DAGs are parsed in MWAA's images of 3.3.1 and 2.11.2, which `make mwaa-images` built."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import re
 import shutil
+import socket
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.ops.conftest import ROOT, base_env, client, error_lines, make
 
-CONSTRAINT = "apache-airflow-providers-amazon==9.39.0"  # what constraints-airflow.txt pins
+REAL = ROOT / "tests" / "fixtures" / "real"  # DAG folders AWS wrote (README.md there)
+
+
+def mwaa_pin(version: str, package: str) -> str:
+    """The version MWAA's image pins ``package`` to, read from AWS's file itself."""
+    text = (ROOT / "vendor" / "mwaa" / version / "airflow_constraints.txt").read_text()
+    return re.search(rf"^{re.escape(package)}==(\S+)$", text, re.MULTILINE | re.IGNORECASE).group(1)
+
+
+CONSTRAINT = f"apache-airflow-providers-amazon=={mwaa_pin('3.3.1', 'apache-airflow-providers-amazon')}"
 
 
 @pytest.fixture
@@ -29,7 +45,11 @@ def tree(tmp_path) -> Path:
 
 
 def preflight(env, tree: Path, **variables: str):
-    paths = {"DAGS": str(tree / "dags"), "PLUGINS": str(tree / "plugins"), "STARTUP": str(tree / "startup.sh")}
+    """make preflight of the tree's dags/, and its plugins/ and startup.sh when they exist."""
+    paths = {"DAGS": str(tree / "dags")}
+    for name, path in (("PLUGINS", tree / "plugins"), ("STARTUP", tree / "startup.sh")):
+        if path.exists():
+            paths[name] = str(path)
     return make(env, "preflight", **{**paths, **variables})
 
 
@@ -38,11 +58,127 @@ def problems(result) -> list[str]:
     return [line for line in result.stdout.splitlines() if line.startswith("preflight: ") and not line.startswith(info)]
 
 
-def test_the_repository_passes(offline):
-    result = make(offline, "preflight")
+@pytest.mark.parametrize("version", ["3.3.1", "2.11.2"])  # the two the project pins
+def test_the_repository_passes(offline, tree, version):
+    # dags/requirements.txt names 3.3.1's constraints: for 2.11.2, the file says 2.11.2's.
+    requirements = tree / "dags" / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("constraints-3.3.1", f"constraints-{version}"))
+    result = preflight(offline, tree, AIRFLOW_VERSION=version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "preflight: ok: Airflow 3.3.1 (Python 3.12), 1 DAG file(s), 1 DAG(s)" in result.stdout
-    assert "preflight: slowest DAG files: dags/emr_steps.py" in result.stdout
+    assert f"preflight: ok: Airflow {version} (Python 3.12), 1 DAG file(s), 1 DAG(s)" in result.stdout
+    assert "emr_steps.py" in result.stdout.split("preflight: slowest DAG files: ", 1)[1]
+    assert problems(result) == []
+
+
+@pytest.mark.parametrize(
+    "folder,version,dag_count",
+    [
+        ("mwaa-examples-airflow-306", "3.3.1", 7),
+        ("mwaa-images-3.3.1", "3.3.1", 1),
+        ("local-runner-2.8.1", "2.11.2", 1),
+    ],
+)
+def test_aws_own_dag_folders_pass(offline, tmp_path, folder, version, dag_count):
+    result = make(offline, "preflight", DAGS=str(REAL / folder), AIRFLOW_VERSION=version, STARTUP="", PLUGINS="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{dag_count} DAG(s)" in result.stdout and problems(result) == [], result.stdout
+
+
+def test_aws_sample_reading_a_variable_at_parse_time_passes_with_a_warning(offline):
+    result = make(offline, "preflight", DAGS=str(REAL / "mwaa-examples-airflow-272"), AIRFLOW_VERSION="2.11.2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [warning] = problems(result)
+    assert "setup_teardown.py:44: warning: reads Variable 'rs_master_username' at parse time" in warning
+    assert "1 not checked to the end" in result.stdout
+
+
+HELPER_DAG = """
+import pendulum
+from airflow import DAG
+from team_helpers import OWNER          # a module beside the DAG, in the DAG folder
+from team_plugin import VALUE           # a module of plugins.zip
+with DAG("uses_helpers", start_date=pendulum.datetime(2024, 1, 1), schedule=None, tags=[OWNER, str(VALUE)]):
+    pass
+"""
+
+
+def zipped(path: Path, files: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_a_helper_module_and_a_zipped_plugin_import_as_on_mwaa(offline, tree):
+    (tree / "dags" / "team_helpers.py").write_text('OWNER = "data"\n')
+    (tree / "dags" / "uses_helpers.py").write_text(HELPER_DAG)
+    plugins = zipped(tree / "plugins.zip", {"team_plugin.py": "VALUE = 1\n"})
+    result = preflight(offline, tree, PLUGINS=str(plugins))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 DAG(s)" in result.stdout and problems(result) == []
+    zipped(plugins, {"team_plugin.py": "VALUE = 1\n", "broken_plugin.py": "import not_there\n"})
+    broken = preflight(offline, tree, PLUGINS=str(plugins))
+    assert any("broken_plugin.py:1: plugin does not import: ModuleNotFoundError" in p for p in problems(broken))
+
+
+AWS_AT_PARSE_TIME = """
+import boto3, pendulum
+from airflow import DAG
+ACCOUNT = boto3.client("sts").get_caller_identity()["Account"]
+with DAG("calls_aws", start_date=pendulum.datetime(2024, 1, 1), schedule=None):
+    pass
+"""
+
+
+def test_a_parse_time_aws_call_is_named_and_never_leaves_with_the_callers_credentials(offline, tree):
+    accepted: list = []
+    with socket.socket() as listener:  # where the caller's own AWS_ENDPOINT_URL points
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)  # a connection made during the run waits in the backlog
+        caller = {
+            **offline,
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{listener.getsockname()[1]}",
+            "AWS_ACCESS_KEY_ID": "AKIACALLERSOWNKEY000",
+            "AWS_SECRET_ACCESS_KEY": "callers-secret",
+            "AWS_PROFILE": "production",
+        }
+        (tree / "dags" / "calls_aws.py").write_text(AWS_AT_PARSE_TIME)
+        result = preflight(caller, tree)
+        with contextlib.suppress(BlockingIOError):
+            accepted.append(listener.accept())
+    assert accepted == [], "nothing reached the caller's endpoint"
+    assert result.returncode == 0, result.stdout + result.stderr
+    [warning] = problems(result)
+    assert "calls_aws.py:4: warning: calls AWS at parse time: sts.GetCallerIdentity" in warning
+    assert "MWAA makes it as the execution role on every parse; move it into a task" in warning
+
+
+def test_a_module_python_3_12_removed_fails_as_on_mwaa(offline, tree):
+    (tree / "dags" / "old.py").write_text("from airflow import DAG\nimport imp\n")
+    result = preflight(offline, tree)
+    assert result.returncode != 0
+    assert any("old.py:2: ModuleNotFoundError: No module named 'imp'" in p for p in problems(result))
+
+
+def test_a_module_requirements_failed_to_install_is_labelled_a_knock_on(offline, tree):
+    pinned = mwaa_pin("3.3.1", "xmltodict")  # in MWAA's constraints, not in its image
+    with (tree / "dags" / "requirements.txt").open("a") as requirements:
+        requirements.write("xmltodict==0.1.0\n")
+    (tree / "dags" / "parses_xml.py").write_text("from airflow import DAG\nimport xmltodict\n")
+    found = problems(preflight(offline, tree))
+    assert any(f"xmltodict==0.1.0 conflicts with xmltodict=={pinned}" in p for p in found), found
+    [knock_on] = [p for p in found if "parses_xml.py" in p]
+    assert "No module named 'xmltodict'" in knock_on
+    assert "not installed, because requirements.txt failed (see above)" in knock_on
+
+
+@pytest.mark.parametrize("name", ["PLUGINS", "STARTUP"])
+def test_a_named_plugins_or_startup_path_that_does_not_exist_is_refused(offline, tree, name):
+    result = preflight(offline, tree, **{name: str(tree / "nowhere")})
+    assert result.returncode != 0
+    [line] = error_lines(result)
+    assert f"{name}: {tree / 'nowhere'} does not exist" in line
 
 
 def test_every_broken_part_is_reported_at_once(offline, tree):
@@ -59,8 +195,7 @@ def test_every_broken_part_is_reported_at_once(offline, tree):
     found = "\n".join(problems(result))
     requirements_line = len((dags / "requirements.txt").read_text().splitlines())
     assert (
-        f"requirements.txt:{requirements_line}: apache-airflow-providers-amazon==8.0.0 conflicts with the "
-        f"constraint {CONSTRAINT}"
+        f"requirements.txt:{requirements_line}: apache-airflow-providers-amazon==8.0.0 conflicts with {CONSTRAINT}"
     ) in found
     assert "broken.py:2: ModuleNotFoundError: No module named 'not_a_module_anywhere'" in found
     assert "twin.py: AirflowDagDuplicatedIdException" in found and "emr_steps" in found
@@ -93,7 +228,8 @@ def test_a_missing_constraint_line_is_a_warning_with_the_line_to_add(offline, tr
     result = preflight(offline, tree)
     assert result.returncode == 0, result.stdout + result.stderr
     expected = '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/constraints-3.12.txt"'
-    assert f"requirements.txt: warning: no --constraint line; add: {expected}" in result.stdout
+    assert "requirements.txt: warning: no --constraint line: MWAA applies Airflow's constraints" in result.stdout
+    assert f"add: {expected}" in result.stdout
 
 
 def test_a_reachable_constraint_url_is_used(offline, tree, tmp_path):
@@ -108,17 +244,13 @@ def test_a_reachable_constraint_url_is_used(offline, tree, tmp_path):
         result = preflight(offline, tree)
         server.shutdown()
     [problem] = problems(result)
-    assert (
-        f"requirements.txt:2: {CONSTRAINT} conflicts with the constraint apache-airflow-providers-amazon==9.1.0 ({url})"
-        in problem
-    )
+    assert f"requirements.txt:2: {CONSTRAINT} conflicts with apache-airflow-providers-amazon==9.1.0 ({url})" in problem
 
 
-def test_an_upgrade_without_constraints_is_a_problem_not_a_pass(offline):
-    result = make(offline, "preflight", AIRFLOW_VERSION="3.2.1")
+def test_an_upgrade_with_the_old_constraint_line_is_named(offline):
+    result = make(offline, "preflight", AIRFLOW_VERSION="2.11.2")
     found = "\n".join(problems(result))
-    assert "the --constraint URL is for Airflow 3.3.1; the environment runs 3.2.1" in found
-    assert "no constraints for Airflow 3.2.1" in found and "the project vendors none" in found
+    assert "the --constraint URL is for Airflow 3.3.1; the environment runs 2.11.2" in found
     assert result.returncode != 0
 
 

@@ -70,7 +70,15 @@ def test_calls_outside_the_policy_fail_and_are_named(greedy):
     lines = denied(result)
     assert any(line.startswith("denied: sqs:CreateQueue on ") for line in lines), result.stdout[-3000:]
     assert any(line.startswith("denied: s3:ListAllMyBuckets on ") for line in lines), lines
-    assert all(line.endswith("— add it to extra_policy_statements") for line in lines)
+    assert all(line.endswith("— add it to extra_policy_statements in environments/dev.toml") for line in lines), lines
+
+
+def test_a_run_is_quiet_unless_verbose(greedy):
+    quiet = dag_test("greedy", DAGS=str(greedy), TEMPLATE=str(ROOT / "out" / "mwaa-byo.yaml"))
+    loud = dag_test("greedy", DAGS=str(greedy), TEMPLATE=str(ROOT / "out" / "mwaa-byo.yaml"), VERBOSE="1")
+    assert quiet.returncode == loud.returncode == 0, quiet.stdout[-2000:] + quiet.stderr[-2000:]
+    assert len(quiet.stdout.splitlines()) < 15 < len(loud.stdout.splitlines() + loud.stderr.splitlines())
+    assert "DAG run " in quiet.stdout and "Airflow's log" not in quiet.stdout
 
 
 def test_allowing_the_action_in_the_template_clears_it(greedy, tmp_path):
