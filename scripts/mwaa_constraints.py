@@ -41,12 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from templates.catalogue import AIRFLOW_VERSIONS  # noqa: E402
+from templates.catalogue import AIRFLOW_VERSIONS, version_key  # noqa: E402
 
 VENDOR = ROOT / "vendor" / "mwaa"
 IMAGES = "aws/amazon-mwaa-docker-images"
 RUNNER = "aws/aws-mwaa-local-runner"
-RUNNER_VERSIONS = ("2.7.2", "2.8.1")  # before the images repository: the local runner's branches
+# The images repository starts at Airflow 2.9; older versions live on the local runner's branches.
+IMAGES_SINCE = (2, 9)
 REQUIRED = re.compile(r"^REQUIRED_PACKAGES=\(\n(.*?)\n\)", re.MULTILINE | re.DOTALL)
 # What the local runner's bootstrap.sh installs with pip besides its providers file; each
 # must still appear in the script, or the refresh stops.
@@ -133,7 +134,7 @@ def digest(text: str) -> str:
 def refresh(images: Source, runner: Source) -> None:
     sources: dict[str, dict] = {}
     for version in AIRFLOW_VERSIONS:
-        if version in RUNNER_VERSIONS:
+        if version_key(version) < IMAGES_SINCE:
             files, repo, ref = runner_files(runner, version), RUNNER, runner.revision(f"v{version}")
         else:
             files, repo, ref = image_files(images, version), IMAGES, images.revision("HEAD")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from templates.catalogue import RELEASES
+from templates.catalogue import RELEASES, version_key
 
 from ..aws import OpsError, UsageError
 from ..overrides import read_template
@@ -194,10 +194,13 @@ def run(check: Target, timeout: float) -> int:
         if failed_install and missing and missing.group(1) in wanted_modules:
             why += f" ({missing.group(1)} is in requirements.txt: {not_installed})"
         report(file, _error_line(error, file), why)
-    if not parser.interpreter.exact:
+    on_mwaa = RELEASES[check.version].python
+    if not parser.interpreter.exact and version_key(on_mwaa) >= (3, 12):  # modules this Python still has
         for file, line, module in _removed_imports(check.dags):
             report(
-                file, line, f"imports {module}, which Python 3.12 removed: MWAA runs Airflow {check.version} on 3.12"
+                file,
+                line,
+                f"imports {module}, which Python 3.12 removed: MWAA runs Airflow {check.version} on {on_mwaa}",
             )
     for file, seconds in sorted(parsed["durations"].items()):
         if seconds > check.import_timeout:
@@ -219,7 +222,9 @@ def run(check: Target, timeout: float) -> int:
     parsed_with = (
         f"Python {python}"
         if parser.interpreter.exact
-        else (f"Python {python} on MWAA; parsed here with {parsed['python']}, so only the 3.12 removals were checked")
+        else (
+            f"Python {python} on MWAA; parsed here with {parsed['python']}, so modules Python 3.12 removed were looked for, not wheels for {python})"
+        )
     )
     summary = (
         f"Airflow {check.version} ({parsed_with}), {len(parsed['durations'])} DAG file(s), {dag_count} DAG(s)"
