@@ -223,7 +223,8 @@ def run(check: Target, timeout: float) -> int:
         f"Python {python}"
         if parser.interpreter.exact
         else (
-            f"Python {python} on MWAA; parsed here with {parsed['python']}, so modules Python 3.12 removed were looked for, not wheels for {python})"
+            f"Python {python} on MWAA; parsed here with {parsed['python']}, so modules Python 3.12 "
+            f"removed were looked for, not wheels for {python})"
         )
     )
     summary = (
