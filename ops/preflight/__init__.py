@@ -115,10 +115,11 @@ def _say(line: str) -> None:
 def run(check: Target, timeout: float) -> int:
     started = time.monotonic()
     lines: list[str] = []
-    counts = {"failures": 0, "warnings": 0}
+    failures = 0
 
     def report(file: Path | str, line: int | None, message: str, warning: bool = False) -> None:
-        counts["warnings" if warning else "failures"] += 1
+        nonlocal failures
+        failures += not warning
         lines.append(
             f"preflight: {printable(_shown(file))}{f':{line}' if line else ''}: "
             f"{'warning: ' if warning else ''}{printable(message)}"
@@ -143,10 +144,9 @@ def run(check: Target, timeout: float) -> int:
         not_installed = "not installed, because pip could not install requirements.txt (see above)"
         if parser.why:
             report(requirements_file, None, f"pip cannot install it: {parser.why}")
-            parser = venvs.parser(check.version, [], [], "", timeout, _say)
-    failed_install = (
-        found.failed or parser.python is None or bool([line for line in lines if "pip cannot install" in line])
-    )
+    failed_install = found.failed or bool(parser.why)
+    if parser.why:  # parse with the image alone, as MWAA runs after a failed install
+        parser = venvs.parser(check.version, [], [], "", timeout, _say)
     wanted_modules = {_module_name(listed.requirement.name) for listed in found.requirements}
     with tempfile.TemporaryDirectory(prefix="mwaa-stack-preflight-") as staged:
         dags, plugins = Path(staged) / "dags", _staged_plugins(check.plugins, Path(staged) / "plugins", report)
@@ -218,13 +218,12 @@ def run(check: Target, timeout: float) -> int:
     if slowest:
         print("preflight: slowest DAG files: " + ", ".join(f"{printable(_shown(f))} {s:.2f} s" for f, s in slowest))
     dag_count = sum(len(ids) for ids in parsed["dags"].values())
-    python = RELEASES[check.version].python
     parsed_with = (
-        f"Python {python}"
+        f"Python {on_mwaa}"
         if parser.interpreter.exact
         else (
-            f"Python {python} on MWAA; parsed here with {parsed['python']}, so modules Python 3.12 "
-            f"removed were looked for, not wheels for {python})"
+            f"Python {on_mwaa} on MWAA; parsed here with {parsed['python']}, so modules Python 3.12 "
+            f"removed were looked for, not wheels for {on_mwaa})"
         )
     )
     summary = (
@@ -232,8 +231,8 @@ def run(check: Target, timeout: float) -> int:
         f"{f', {unchecked} not checked to the end' if unchecked else ''}, constraints: {found.source}, "
         f"{time.monotonic() - started:.1f} s"
     )
-    if counts["failures"]:
-        raise OpsError(f"preflight found {counts['failures']} problem(s): {summary}")
+    if failures:
+        raise OpsError(f"preflight found {failures} problem(s): {summary}")
     print(f"preflight: ok: {summary}")
     return 0
 

@@ -9,6 +9,8 @@ import sys
 from templates.catalogue import AIRFLOW_VERSIONS
 
 from ..aws import OpsError
+from ..text import printable
+from . import _say
 from .venvs import parser, pinned_versions
 
 
@@ -23,9 +25,9 @@ def main() -> int:
         return 2
     try:
         for version in asked:
-            parser(version, [], [], "", 30 * 60.0, lambda line: print(line, flush=True))
-    except OpsError as err:
-        print(f"mwaa-stack: error: {err}", file=sys.stderr)
+            parser(version, [], [], "", 30 * 60.0, _say)
+    except OpsError as err:  # what pip or uv said: outside text
+        print(f"mwaa-stack: error: {printable(str(err))}", file=sys.stderr)
         return 1
     return 0
 

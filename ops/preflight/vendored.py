@@ -16,7 +16,6 @@ assumption (MWAA's service for them is not public), not a fact from a source.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +71,6 @@ def for_url(url: str) -> Image | None:
     return found if found.python == match.group(2) else None
 
 
-@functools.cache
-def _pins(path: Path) -> dict[str, str]:
-    return pins(path.read_text(encoding="utf-8"))
-
-
 def pins(text: str) -> dict[str, str]:
     """canonical name -> pinned version of every ``name==version`` line (markers dropped)."""
     found = {}
@@ -85,7 +79,3 @@ def pins(text: str) -> dict[str, str]:
         if sep and name:
             found[canonicalize_name(name.split("[", 1)[0])] = pinned.strip().split(";", 1)[0].strip()
     return found
-
-
-def file_pins(path: Path) -> dict[str, str]:
-    return _pins(path)

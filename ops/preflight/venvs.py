@@ -55,8 +55,7 @@ class Interpreter:
 @functools.cache
 def interpreter(python: str) -> Interpreter:
     """MWAA's Python (``python``, major.minor) where the machine has it, else this one."""
-    names = [f"python{python}"]
-    candidates = [Path(p) / n for p in os.environ.get("PATH", "").split(os.pathsep) if p for n in names]
+    candidates = [Path(p) / f"python{python}" for p in os.environ.get("PATH", "").split(os.pathsep) if p]
     # pyenv's interpreters, wherever HOME points (the user's own home, from the password database)
     roots = {
         Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv"),
@@ -297,13 +296,12 @@ def run_json(python: Path, args: list[str], timeout: float, env: dict[str, str] 
     return json.loads(lines[-1])
 
 
+def pinned_airflow(requirements: Path) -> str:
+    """The Airflow version a project venv's requirements file pins (``apache-airflow==X``)."""
+    lines = requirements.read_text(encoding="utf-8").splitlines()
+    return next(line.split("==", 1)[1].strip() for line in lines if line.startswith("apache-airflow=="))
+
+
 def pinned_versions() -> list[str]:
     """The Airflow versions the project's own venvs pin (requirements-airflow*.txt)."""
-    found = []
-    for path in sorted(ROOT.glob("requirements-airflow*.txt")):
-        found += [
-            line.split("==", 1)[1].strip()
-            for line in path.read_text().splitlines()
-            if line.startswith("apache-airflow==")
-        ]
-    return found
+    return [pinned_airflow(path) for path in sorted(ROOT.glob("requirements-airflow*.txt"))]

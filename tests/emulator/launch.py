@@ -15,17 +15,12 @@ from pathlib import Path
 
 from ops.aws import OpsError, UsageError
 from ops.overrides import default_template, read_template
+from ops.preflight.venvs import pinned_airflow
 from ops.text import printable
 from templates.catalogue import RELEASES
 
 ROOT = Path(__file__).resolve().parents[2]
 VENVS = {3: ".venv-airflow", 2: ".venv-airflow2"}
-
-
-def pinned(venv: str) -> str:
-    requirements = ROOT / f"requirements-{venv.removeprefix('.venv-')}.txt"
-    lines = requirements.read_text(encoding="utf-8").splitlines()
-    return next(line.split("==", 1)[1] for line in lines if line.startswith("apache-airflow=="))
 
 
 def launch() -> int:
@@ -41,7 +36,8 @@ def launch() -> int:
         print(f"dag-test: creating {venv} (once)", flush=True)
         if subprocess.run(["make", "--no-print-directory", f"{venv}/.installed"], cwd=ROOT, check=False).returncode:
             raise OpsError(f"could not create {venv}; see pip's output above")
-    print(f"dag-test: {template.name} runs Airflow {version}; running on the project's Airflow {pinned(venv)} ({venv})")
+    pinned = pinned_airflow(ROOT / f"requirements-{venv.removeprefix('.venv-')}.txt")
+    print(f"dag-test: {template.name} runs Airflow {version}; running on the project's Airflow {pinned} ({venv})")
     sys.stdout.flush()
     python = ROOT / venv / "bin" / "python"
     os.execv(python, [str(python), "-m", "tests.emulator.run_dag", *sys.argv[1:]])

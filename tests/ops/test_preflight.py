@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import re
 import shutil
 import socket
 import threading
@@ -19,14 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.ops.conftest import ROOT, base_env, client, error_lines, make
+from tests.ops.mwaa_files import mwaa_pin
 
 REAL = ROOT / "tests" / "fixtures" / "real"  # DAG folders AWS wrote (README.md there)
-
-
-def mwaa_pin(version: str, package: str) -> str:
-    """The version MWAA's image pins ``package`` to, read from AWS's file itself."""
-    text = (ROOT / "vendor" / "mwaa" / version / "airflow_constraints.txt").read_text()
-    return re.search(rf"^{re.escape(package)}==(\S+)$", text, re.MULTILINE | re.IGNORECASE).group(1)
 
 
 CONSTRAINT = f"apache-airflow-providers-amazon=={mwaa_pin('3.3.1', 'apache-airflow-providers-amazon')}"

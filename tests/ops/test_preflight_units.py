@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import zipfile
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from ops.preflight import layout, requirements, vendored, venvs
 from templates.catalogue import AIRFLOW_VERSIONS, RELEASES
+from tests.ops.mwaa_files import mwaa_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,12 +22,6 @@ def checked(tmp_path, text: str, version: str = "3.3.1") -> requirements.Require
     path = tmp_path / "requirements.txt"
     path.write_text(text)
     return requirements.check(path, version, timeout=2)
-
-
-def mwaa_pin(version: str, package: str) -> str:
-    """The version MWAA's image pins ``package`` to, read from AWS's file itself."""
-    text = (ROOT / "vendor" / "mwaa" / version / "airflow_constraints.txt").read_text()
-    return re.search(rf"^{re.escape(package)}==(\S+)$", text, re.MULTILINE | re.IGNORECASE).group(1)
 
 
 def test_markers_are_evaluated_for_mwaas_python_not_this_one(tmp_path):
