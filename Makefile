@@ -34,31 +34,37 @@ unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(
 MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
-.PHONY: mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
+.PHONY: venvs bench-tests mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# A venv is a real file target: rebuilt only when its pins change.
+# A venv is a real file target: rebuilt only when its pins change.  uv (pinned in
+# requirements.txt, bootstrapped into .venv with pip) creates and fills each from exactly the
+# pinned versions in seconds, from its cache; the venvs after .venv are independent, so
+# `make -j` installs them side by side.
+UV := $(VENV)/bin/uv
 # $(call venv,DIR,REQUIREMENTS,CONSTRAINTS)
 define venv
-	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	@test -x $(1)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(1)
 	@echo "installing $(2) into $(1) ..."
-	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) -c $(3)
+	@$(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2) -c $(3)
 	@touch $(1)/.installed
 endef
 
 $(VENV)/.installed: requirements.txt requirements.lock
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$$(grep -m1 '^uv==' requirements.lock)"
 	$(call venv,$(VENV),requirements.txt,requirements.lock)
 
-$(AIRFLOW_VENV)/.installed: requirements-airflow.txt requirements-airflow.lock
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt requirements-airflow.lock $(VENV)/.installed
 	$(call venv,$(AIRFLOW_VENV),requirements-airflow.txt,requirements-airflow.lock)
 
-$(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt requirements-airflow2.lock
+$(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt requirements-airflow2.lock $(VENV)/.installed
 	$(call venv,$(AIRFLOW2_VENV),requirements-airflow2.txt,requirements-airflow2.lock)
 
-$(SECURITY_VENV)/.installed: requirements-security.txt requirements-security.lock
+$(SECURITY_VENV)/.installed: requirements-security.txt requirements-security.lock $(VENV)/.installed
 	$(call venv,$(SECURITY_VENV),requirements-security.txt,requirements-security.lock)
 
 template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on first use)
@@ -77,11 +83,16 @@ lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, then cfn-lint (inf
 fmt: $(VENV)/.installed ## Format and fix the Python code with ruff
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
-test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
-	@$(VENV)/bin/pytest -q tests/template
+# Every suite spreads its tests over the cores with pytest-xdist (each worker its own emulator
+# on its own free port, its own temporary tree), and `make test` runs the three suites side by
+# side, each one's output printed whole when it ends (--output-sync), never interleaved.
+PYTEST_PARALLEL := -n auto --dist worksteal -p no:cacheprovider
 
-test-workflow: $(AIRFLOW_VENV)/.installed
-	@$(AIRFLOW_VENV)/bin/python -m pytest -q tests/workflow
+test-template: $(VENV)/.installed $(SECURITY_VENV)/.installed
+	@$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) tests/template
+
+test-workflow: $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed
+	@$(AIRFLOW_VENV)/bin/python -m pytest -q $(PYTEST_PARALLEL) tests/workflow
 
 # make preflight (tested here) parses DAGs with MWAA's image of the two Airflow versions the
 # project pins, remade as venvs in .cache/preflight: built first, with the index in reach, not
@@ -90,12 +101,18 @@ mwaa-images: $(VENV)/.installed ## Build MWAA's image of the pinned Airflow vers
 	@$(PY) -m ops.preflight
 
 test-ops: $(VENV)/.installed $(AIRFLOW_VENV)/.installed mwaa-images
-	@$(VENV)/bin/pytest -q tests/emulator tests/ops
+	@$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) tests/emulator tests/ops
 
-test: check lint test-template test-ops test-workflow ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
+# Every venv and preflight's images, installed once and side by side, before any test's time.
+venvs: $(VENV)/.installed ## Create every venv and preflight's MWAA images (in parallel)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed \
+		$(SECURITY_VENV)/.installed mwaa-images
+
+test: venvs check lint ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-template test-ops test-workflow
 
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
-	@$(AIRFLOW2_VENV)/bin/python -m pytest -q tests/workflow
+	@$(AIRFLOW2_VENV)/bin/python -m pytest -q $(PYTEST_PARALLEL) tests/workflow
 
 dag-test: $(VENV)/.installed ## Run a DAG once against emulated EMR with the execution role's permissions, on the environment's Airflow major: make dag-test DAG=emr_steps CONF='{}' FAIL=app1 [VERBOSE=1]
 	@$(PY) -m tests.emulator.launch

@@ -15,11 +15,9 @@ holds a half-written template.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -165,6 +163,8 @@ def check(out: Path, files: dict[str, str], complete: bool) -> int:
     for name in differing(out, files):
         path, text = out / name, files[name]
         stale += 1
+        import difflib  # only when something is stale
+
         sys.stdout.writelines(
             difflib.unified_diff(
                 _current(path).splitlines(True), text.splitlines(True), f"{path} (committed)", f"{path} (generated)"
@@ -193,10 +193,14 @@ def write(out: Path, files: dict[str, str], prune: bool = False) -> None:
     previous = {name: (out / name).read_bytes() for name in files if (out / name).is_file()}
     try:
         for name, text in sorted(files.items()):
-            fd, staged[name] = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+            # O_EXCL: a file of that name already there (a link planted in out/) is refused,
+            # never followed; the name is this process's own.
+            path = str(out / f".{name}.{os.getpid()}.tmp")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            staged[name] = path
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            os.chmod(staged[name], 0o644)
+            os.chmod(path, 0o644)  # whatever the umask
         done: list[str] = []
         try:
             for name in sorted(files):

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import ClassVar
 
 import yaml
 from cfn_clean import cfn_literal_parser
-from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, TAG_MAP, Dumper, fn_representer
+from cfn_flip.yaml_dumper import (
+    CONVERTED_SUFFIXES,
+    TAG_MAP,
+    Dumper,
+    fn_representer,
+    literal_unicode_representer,
+    string_representer,
+)
 from cfn_tools._config import config
 from cfn_tools.literal import LiteralString
+from cfn_tools.yaml_dumper import AWS_ACCOUNT_ID
 from troposphere import Template
 from yaml.emitter import ScalarAnalysis
 
@@ -79,7 +88,8 @@ class _SortedDumper(Dumper):
     whose ``items()`` builds a class per key to keep the order: half the build time, for an
     order ``json.dumps(sort_keys=True)`` already gives.  Scalar analyses are remembered:
     keys and values repeat across a template and the analysis depends on the text alone.
-    Same bytes (tests/template/test_build.py)."""
+    The pure-Python path, where PyYAML was built without libyaml; same bytes as troposphere
+    (tests/template/test_build.py)."""
 
     _analyses: ClassVar[dict[tuple[str, bool], ScalarAnalysis]] = {}
 
@@ -91,29 +101,119 @@ class _SortedDumper(Dumper):
         return analysis
 
 
-def _mapping(dumper: Dumper, value: dict) -> yaml.Node:
+def _mapping(dumper: yaml.BaseDumper, value: dict) -> yaml.Node:
     if len(value) == 1:
         [(key, inner)] = value.items()
         if key in CONVERTED_SUFFIXES:
-            return fn_representer(dumper, key, inner)
+            return _intrinsic(dumper, key, inner)
         if key.startswith("Fn::"):
-            return fn_representer(dumper, key[4:], inner)
+            return _intrinsic(dumper, key[4:], inner)
     return dumper.represent_mapping(TAG_MAP, value, flow_style=False)
+
+
+def _intrinsic(dumper: yaml.BaseDumper, name: str, value: object) -> yaml.Node:
+    if isinstance(dumper, Dumper):
+        return fn_representer(dumper, name, value)
+    # libyaml writes a tagged scalar plain where it can; PyYAML's emitter quotes every scalar
+    # whose tag is not implicit (single quotes, double where the text has line breaks).
+    if isinstance(value, str) or (name == "GetAtt" and isinstance(value, list)):
+        text = ".".join(value) if isinstance(value, list) else value
+        quote = '"' if any(eol in text for eol in "\n\r") else "'"
+        return dumper.represent_scalar(f"!{name}", text, style=quote)
+    if isinstance(value, list):
+        return dumper.represent_sequence(f"!{name}", value)
+    return dumper.represent_mapping(f"!{name}", value)
 
 
 _SortedDumper.add_representer(dict, _mapping)
 
 
-def to_yaml(template: Template) -> str:
+class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """The same representation through libyaml's C emitter, four times faster than PyYAML's.
+    What cfn-flip's dumper decides in Python is done here the same way (its string and
+    literal representers, quoted account ids, double quotes for line breaks); the one thing
+    libyaml cannot do, indent a block sequence under its key, ``_indent_sequences`` does."""
+
+    def represent_scalar(self, tag: str, value: str, style: str | None = None) -> yaml.Node:
+        if re.match(AWS_ACCOUNT_ID, value):
+            style = "'"
+        elif style is None and any(eol in value for eol in "\n\r"):
+            style = '"'
+        return super().represent_scalar(tag, value, style)
+
+
+_FastDumper.add_representer(dict, _mapping)
+_FastDumper.add_representer(str, string_representer)
+_FastDumper.add_representer(LiteralString, literal_unicode_representer)
+
+_BLOCK_SCALAR = re.compile(r"(^|: |- )[|>][-+0-9]*$")
+_KEY_ENDS = re.compile(r":( ![A-Za-z]+)?$")
+_ITEM_MARKS = re.compile(r"(- )*")
+
+
+def _indent_sequences(text: str) -> str:
+    """libyaml writes a block sequence under a mapping key at the key's column
+    (``key:\\n- a``); cfn-flip indents it (``key:\\n  - a``).  Each such sequence, with
+    everything under it, moves two columns right, nested ones adding up; the lines of a
+    block scalar (``|``, ``>``) move with their parent and are never read as structure."""
+    lines = []
+    moved: list[tuple[int, int]] = []  # (column of the sequence's dashes, columns it moves)
+    key_column = None  # column of the mapping key the previous line ended with
+    block_from = None  # a block scalar's lines are those deeper than this column
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        column = len(line) - len(body)
+        if block_from is not None and (not body or column > block_from):
+            lines.append(" " * moved[-1][1] + line if body and moved else line)
+            continue
+        block_from = None
+        is_item = body.startswith("- ") or body == "-"
+        while moved and (column < moved[-1][0] or (column == moved[-1][0] and not is_item)):
+            moved.pop()
+        if is_item and column == key_column and not (moved and moved[-1][0] == column):
+            moved.append((column, (moved[-1][1] if moved else 0) + 2))
+        shift = moved[-1][1] if moved else 0
+        lines.append(" " * shift + line if body else line)
+        key_column = column + _ITEM_MARKS.match(body).end() if _KEY_ENDS.search(body) else None
+        if _BLOCK_SCALAR.search(body):
+            block_from = column
+    return "\n".join(lines)
+
+
+_OPTIONS = {"default_flow_style": False, "allow_unicode": True, "width": config.max_col_width, "sort_keys": False}
+LIBYAML = hasattr(yaml, "CSafeDumper")
+
+
+def to_yaml(template: Template, pure_python: bool = not LIBYAML) -> str:
+    """The template's YAML; ``pure_python`` for PyYAML's own emitter (the same bytes, slower)."""
     data = cfn_literal_parser(json.loads(template.to_json(sort_keys=True)))
-    return yaml.dump(
-        data,
-        Dumper=_SortedDumper,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=config.max_col_width,
-        sort_keys=False,
-    )
+    if not pure_python:
+        text = _indent_sequences(yaml.dump(data, Dumper=_FastDumper, **_OPTIONS))
+        if not _wrapped_flow_scalar(text):
+            return text
+    return yaml.dump(data, Dumper=_SortedDumper, **_OPTIONS)
+
+
+def _wrapped_flow_scalar(text: str) -> bool:
+    """Whether the text holds what libyaml writes otherwise than PyYAML (same value, other
+    bytes): a plain or quoted scalar broken over lines or reaching past the width, a folded
+    one with more-indented lines or non-ASCII text, a document end marker.  Such a template
+    takes the pure-Python path; the committed ones do not (tests/template/test_build.py
+    compares both paths on every variant, and on random text)."""
+    if text.endswith("...\n"):  # libyaml ends a document after a kept final line break
+        return True
+    for token in yaml.scan(text, Loader=yaml.CSafeLoader):
+        if not isinstance(token, yaml.ScalarToken):
+            continue
+        if token.style in (None, "'", '"') and (
+            token.start_mark.line != token.end_mark.line or token.end_mark.column > config.max_col_width
+        ):
+            return True  # broken over lines, or long enough that PyYAML would have broken it
+        if token.style == ">" and (
+            not token.value.isascii() or token.value[:1].isspace() or "\n " in token.value or "\n\t" in token.value
+        ):
+            return True  # libyaml folds more-indented lines and non-ASCII text at other columns
+    return False
 
 
 def text_of(template: Template) -> str:

@@ -19,6 +19,8 @@ image's ``psycopg2-binary``, at the same pin, provides the same module) and ``py
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -208,17 +210,35 @@ def _venv(image: vendored.Image, python: Interpreter, key: str, build, say, what
     if (folder / "complete").exists():
         os.utime(folder / "complete")  # most recently used: the last to be pruned
         return folder / "bin" / "python"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    what = what or f"building Airflow {image.version} as MWAA's image installs it, on Python {python.version} (once)"
-    try:
-        _timed(what, lambda: build(folder), say)
-    except BaseException:
+    with _cache_lock():
+        # Another preflight (make -j, a second terminal) may have built it while this one waited.
+        if (folder / "complete").exists():
+            return folder / "bin" / "python"
         shutil.rmtree(folder, ignore_errors=True)
-        raise
-    (folder / "complete").write_text(what, encoding="utf-8")
-    _prune(keep=folder)
+        what = (
+            what or f"building Airflow {image.version} as MWAA's image installs it, on Python {python.version} (once)"
+        )
+        try:
+            _timed(what, lambda: build(folder), say)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        (folder / "complete").write_text(what, encoding="utf-8")
+        _prune(keep=folder)
     return folder / "bin" / "python"
+
+
+@contextlib.contextmanager
+def _cache_lock():
+    """One builder of the cache at a time: two preflights building one venv, or one pruning
+    the venv the other is filling, would leave neither a venv."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _prune(keep: Path) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from templates import stack
 from templates.settings import from_mapping
-from templates.stack import build_template, to_yaml
+from templates.stack import LIBYAML, build_template, to_yaml
 from tests.template.conftest import COMMITTED, ROOT, assert_refused, run_build_py
 
 MAX_TEMPLATE_BYTES = 51_200
@@ -43,6 +44,83 @@ def test_the_fast_yaml_path_writes_what_troposphere_writes(name: str) -> None:
     values = {} if name == "mwaa" else tomllib.loads((ROOT / "environments" / f"{name}.toml").read_text())
     template = build_template(from_mapping(values))
     assert to_yaml(template) == template.to_yaml()
+
+
+def test_libyaml_and_pure_python_write_the_same_bytes_for_every_variant() -> None:
+    """The C emitter plus the sequence indentation pass against PyYAML's own emitter; the
+    committed templates take the fast path (a variant may not: its description is longer)."""
+    from tests.template.test_variants import MATRIX
+
+    assert LIBYAML, "PyYAML here was built without libyaml: the fast path is not tested"
+    committed = [{}, *(tomllib.loads(p.read_text()) for p in sorted((ROOT / "environments").glob("*.toml")))]
+    for values in [*committed, *MATRIX.values()]:
+        template = build_template(from_mapping(values))
+        text = to_yaml(template)
+        assert text == to_yaml(template, pure_python=True) == template.to_yaml()
+        if values in committed:
+            assert not stack._wrapped_flow_scalar(text), "a committed template left the fast path"
+
+
+def test_libyaml_path_on_scalars_and_nestings_the_templates_do_not_have_yet() -> None:
+    """What a new resource could bring: sequences in sequences under a key, a block scalar
+    whose lines look like keys and items, long and multi-line text, empty lists and maps,
+    account ids, tagged scalars with quotes and line breaks, keys that need quoting."""
+    from troposphere import AWSObject, Join, Sub, Template
+
+    class Anything(AWSObject):
+        resource_type = "Custom::Anything"
+        props = {"Data": (object, False)}
+
+    template = Template()
+    template.add_resource(
+        Anything(
+            "Odd",
+            Data={
+                "Nested": [[["a", "b"], []], {"k": [{"x": ["1", "2"]}, "- not an item"]}],
+                "Block": "line: one\n- two\n  three:\n" * 6,
+                "Long": "word " * 60,
+                "LongBlock": ("x" * 210 + "\n") * 11,
+                "Quotes": 'it\'s "quoted": - yes',
+                "Account": "012345678901",
+                "Leading": "0123",
+                "Empty": {},
+                "Nothing": [],
+                "Tagged": Sub("a\nb ${AWS::Region}"),
+                "Joined": Join("", ["x", Sub("it's")]),
+                "key: with colon": ["- dash", "#hash", "@at", "yes", "null", "1.0"],
+                "Json": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}',
+                "Unicode": "café ✓",
+            },
+        )
+    )
+    assert to_yaml(template) == to_yaml(template, pure_python=True) == template.to_yaml()
+
+
+def test_libyaml_path_on_random_text_at_random_depths() -> None:
+    """Words that need quoting, runs of spaces, tabs, line breaks, non-ASCII, trailing spaces,
+    at depths and key lengths that make lines wrap: both paths, the same bytes."""
+    import random
+
+    from troposphere import AWSObject, Template
+
+    class Anything(AWSObject):
+        resource_type = "Custom::Anything"
+        props = {"Data": (object, False)}
+
+    pick = random.Random(20261202)
+    words = ["a", "bb", "word", "x:y", "#c", "-", "it's", '"q"', "0", "  ", "\t", "é", "- z"]
+    for _ in range(1500):
+        text = " ".join(pick.choice(words) for _ in range(pick.randint(1, 80)))
+        if pick.random() < 0.3:
+            text = text.replace(" ", "\n", pick.randint(1, 12))
+        if pick.random() < 0.2:
+            text += pick.choice([" ", "\n", "\n\n"])
+        data: object = {"Key" * pick.randint(1, 6): text}
+        for _ in range(pick.randint(0, 5)):
+            data = pick.choice([[data], {"Level": data}, [data, text[:20]]])
+        template = Template()
+        template.add_resource(Anything("Odd", Data=data))
+        assert to_yaml(template) == template.to_yaml(), text
 
 
 def test_template_deploys_without_an_artifacts_bucket() -> None:
