@@ -2,8 +2,8 @@
 
 Each option also reads ``MWAA_STACK_<VARIABLE>`` from the environment: that is how the
 Makefile passes ``ENV``, ``PARAMS``, ``CONF``... without any value passing through a
-shell or through make's own expansion.  Everything is validated here, once; actions
-get plain, checked arguments.
+shell or through make's own expansion.  Every value is checked once, by ``inputs``, before
+an action runs; actions get plain, checked arguments.
 
 This is the one error boundary: every failure ends in one line on stderr,
 ``mwaa-stack: error: ...``; exit 2 for bad input (nothing changed), 1 for what AWS
@@ -13,99 +13,22 @@ answered or could not be asked, 130 when interrupted.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
-import re
 import sys
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import NoReturn
 
-from . import airflow, logs, preflight, review, stack, status, sync
-from .aws import Aws, OpsError, Timeouts, UsageError, describe
-from .overrides import default_template, prepare
-from .text import ShapeError, printable
+from . import inputs
+from .aws import Aws, Timeouts, describe
+from .errors import OpsError, ShapeError, UsageError, fail
+from .inputs import AIRFLOW_VERSION, PROFILE, REGION, checked, duration, flag, path, tree
+from .text import printable
 
-ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
-STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
-ENV_LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
-RUN_ID = re.compile(r"[A-Za-z0-9_.:+-]{0,250}")
-TASK_ID = re.compile(r"[A-Za-z0-9_.-]{0,250}")
 # Waits longer by default than a request: a sync follows one environment update (MWAA: 10-30 min).
 TOTAL_DEFAULTS = {"sync": 60 * 60.0}
-AIRFLOW_VERSION = re.compile(r"([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2})?")  # empty: the template's
-REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]{1,2}")
-PROFILE = re.compile(r"[A-Za-z0-9_.@+=,/:][A-Za-z0-9_.@+=,/: -]{0,127}")
-DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 LOG_RETENTION_LIMIT = 3653 * 86400.0  # CloudWatch's longest retention: SINCE cannot reach further
-
-
-def flag(name: str, value: str) -> bool:
-    """1/true/yes is on; 0/false/no or empty is off; anything else is a mistake worth stopping for."""
-    folded = value.strip().lower()
-    if folded in ON:
-        return True
-    if folded in OFF:
-        return False
-    raise UsageError(f"{name}={value!r}: a flag is 1, true or yes (on) or 0, false, no or empty (off)")
-
-
-def duration(name: str, value: str, default: float, limit: float = 24 * 3600, floor: float = 0) -> float:
-    """Seconds from ``30``, ``30s``, ``5m``, ``2h`` or ``7d``; empty is the default."""
-    if not value.strip():
-        return default
-    match = DURATION.fullmatch(value.strip())
-    seconds = float(match.group(1)) * UNITS[match.group(2)] if match else 0
-    if not (0 < seconds <= limit and seconds >= floor):
-        most = f"{limit / 86400:g}d" if limit > 86400 else f"{limit / 3600:g}h" if limit >= 3600 else f"{limit:g}s"
-        least = f"at least {floor:g} s" if floor else "more than 0"
-        raise UsageError(f"{name}={value!r}: a duration such as 30, 30s, 5m or 2h, {least} and at most {most}")
-    return seconds
-
-
-def checked(name: str, value: str, pattern: re.Pattern[str], allowed: str) -> str:
-    if not pattern.fullmatch(value):
-        raise UsageError(f"{name}={value!r}: {allowed}")
-    return value
-
-
-PATH_MAX = 4096
 POLL_FLOOR = 0.05
-
-
-def folder_or_file(name: str, value: str, default: str) -> Path:
-    text = value or default
-    if "\0" in text or any(ord(c) < 32 for c in text) or len(text) > PATH_MAX:
-        raise UsageError(f"{name}={text!r}: a path without control characters, at most {PATH_MAX} characters")
-    return Path(text).absolute()  # absolute: never mistaken for an option by the AWS CLI
-
-
-def tree(name: str, value: str, default: str) -> Path:
-    """A folder whose files are read and uploaded: never the file system's root, one of its
-    top-level folders (/etc, /usr, /home...) or the home folder itself."""
-    path = folder_or_file(name, value, default)
-    real = Path(os.path.realpath(path))
-    if real.parent == real or real.parent == Path(real.anchor) or real == Path.home().resolve():
-        raise UsageError(f"{name}={str(path)!r}: a system folder; name the project folder that holds the files")
-    return path
-
-
-def known_environment(env: str) -> str:
-    """``env``, unless it has no ``environments/<env>.toml`` and is that close to one that does
-    (``prdd`` for ``prd``): a typo would take ``out/mwaa.yaml`` and another environment's
-    settings in silence.  Any other label (a test stack, a scratch stack) is a label."""
-    known = sorted(p.stem for p in Path("environments").glob("*.toml"))
-    if env in known or not known:
-        return env
-    close = difflib.get_close_matches(env, known, n=3, cutoff=0.75)
-    if close:
-        raise UsageError(
-            f"ENV={env!r}: no environments/{env}.toml; did you mean {' or '.join(close)}? "
-            f"Known environments: {', '.join(known)}"
-        )
-    return env
 
 
 class Parser(argparse.ArgumentParser):
@@ -154,7 +77,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub.add_parser("status")
     sub.add_parser("drift")
     p = sub.add_parser("logs")
-    p.add_argument("--type", default=env("TYPE", "task"), help=", ".join(logs.TYPES))
+    p.add_argument("--type", default=env("TYPE", "task"), help=", ".join(inputs.LOG_TYPES))
     p.add_argument("--since", default=env("SINCE", "1h"), help="how far back: 30m, 1h, 2d... (SINCE)")
     p.add_argument("--follow", default=env("FOLLOW"), help="flag: keep printing new events (FOLLOW)")
     p.add_argument("--dag", default=env("DAG"))
@@ -173,11 +96,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate every input, then call one action with explicit arguments."""
-    env = known_environment(checked("ENV", args.env, ENV_LABEL, "1-64 letters, digits, '.', '_' or '-'"))
-    name = f"mwaa-{env}" if args.stack is None else args.stack
-    what = f"STACK_NAME (mwaa-ENV, from ENV={env!r})" if args.stack is None else "STACK_NAME"
-    checked(what, name, STACK_NAME, "a letter, then letters, digits or '-', at most 128 characters")
+    """Check every input, then call one action with explicit arguments.  An action's module
+    is imported only when it runs: the offline ones (review, preflight) never load boto3."""
+    env = inputs.environment(args.env)
+    name = inputs.stack_name(args.stack, env)
     region = args.region and checked("REGION", args.region, REGION, "an AWS Region name such as eu-west-1")
     profile = args.profile and checked("PROFILE", args.profile, PROFILE, "an AWS CLI profile name")
     timeouts = Timeouts(
@@ -189,16 +111,23 @@ def run(args: argparse.Namespace) -> int:
     )
     action: Callable[[Aws], int | None]
     if args.action == "review":  # offline: no AWS session is ever made
-        old = folder_or_file("OLD", args.old, "") if args.old else None
-        new = folder_or_file("NEW", args.new, "") if args.new else None
-        form, allow = review.check_format(args.format.strip() or "text"), review.check_allow(args.allow)
+        from . import review
+
+        old = path("OLD", args.old, "") if args.old else None
+        new = path("NEW", args.new, "") if args.new else None
+        form, allow = inputs.review_format(args.format), inputs.allowed_ids(args.allow)
         return review.run(args.base.strip() or "HEAD", old, new, form, allow)
     if args.action in ("deploy", "diff"):
-        template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
+        from . import stack
+        from .overrides import default_template, prepare
+
+        template = path("TEMPLATE", args.template, str(default_template(env)))
         deployment = prepare(template, args.params, name, env)
         if args.action == "deploy":
             action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
         else:
+            from . import review
+
             base = args.base.strip()
             if base and review.known_revision(base):  # first: what the change to out/ does, as make review says
                 review.run(base, None, None, "text", frozenset(), exit_on_danger=False)
@@ -206,10 +135,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"(no git revision {printable(base)}: skipping the review of out/)")
             action = partial(stack.preview, stack=name, deployment=deployment)
     elif args.action in ("sync", "preflight"):
+        from . import preflight
+        from .overrides import default_template
+
         dags = tree("DAGS", args.dags, "dags")
         plugins = tree("PLUGINS", args.plugins, "plugins")
-        startup = folder_or_file("STARTUP", args.startup, "startup.sh")
-        template = folder_or_file("TEMPLATE", args.template, str(default_template(env)))
+        startup = path("STARTUP", args.startup, "startup.sh")
+        template = path("TEMPLATE", args.template, str(default_template(env)))
         version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
         syncing = args.action == "sync"
         delete = syncing and flag("DELETE", args.delete)
@@ -222,39 +154,43 @@ def run(args: argparse.Namespace) -> int:
             preflight.run(checked_target, timeouts.total)
             if not syncing:
                 return 0
+        from . import sync
+
         action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete, wait=wait)
-    elif args.action == "outputs":
-        action = partial(stack.print_outputs, stack=name)
-    elif args.action == "status":
-        action = partial(status.status, stack=name)
-    elif args.action == "drift":
-        action = partial(status.drift, stack=name)
-    elif args.action == "logs":
-        action = partial(
-            logs.logs,
-            stack=name,
-            kind=logs.check_type(args.type),
-            since=duration("SINCE", args.since, 3600, limit=LOG_RETENTION_LIMIT),
-            follow=flag("FOLLOW", args.follow),
-            dag=airflow.check_dag_id(args.dag) if args.dag else "",
-            run=checked("RUN", args.run, RUN_ID, "an Airflow run id: letters, digits and _.:+-, at most 250"),
-            task=checked("TASK", args.task, TASK_ID, "an Airflow task id: letters, digits and _.-, at most 250"),
-        )
-    elif args.action == "ui":
-        action = partial(airflow.ui, stack=name)
-    elif args.action == "airflow":
-        action = partial(airflow.run_cli, stack=name, command=args.cmd)
-    elif args.action == "trigger":
-        action = partial(
-            airflow.trigger,
-            stack=name,
-            dag=airflow.check_dag_id(args.dag),
-            conf=airflow.parse_conf(args.conf),
-            wait=flag("WAIT", args.wait),
-        )
     else:
-        action = partial(stack.destroy, stack=name, confirmed=flag("YES", args.yes))
+        action = _aws_action(args, name)
     return action(Aws(region, profile, timeouts)) or 0
+
+
+def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | None]:
+    """The actions that only read or change what the stack made."""
+    if args.action == "outputs":
+        from . import stack
+
+        return partial(stack.print_outputs, stack=name)
+    if args.action in ("status", "drift"):
+        from . import status
+
+        return partial(status.status if args.action == "status" else status.drift, stack=name)
+    if args.action == "logs":
+        from . import logs
+
+        kind, dag, run, task = inputs.log_filter(args.type, args.dag, args.run, args.task)
+        since = duration("SINCE", args.since, 3600, limit=LOG_RETENTION_LIMIT)
+        follow = flag("FOLLOW", args.follow)
+        return partial(logs.logs, stack=name, kind=kind, since=since, follow=follow, dag=dag, run=run, task=task)
+    if args.action in ("ui", "airflow", "trigger"):
+        from . import airflow
+
+        if args.action == "ui":
+            return partial(airflow.ui, stack=name)
+        if args.action == "airflow":
+            return partial(airflow.run_cli, stack=name, command=inputs.airflow_command(args.cmd))
+        dag, conf, wait = inputs.dag_id(args.dag), inputs.conf(args.conf), flag("WAIT", args.wait)
+        return partial(airflow.trigger, stack=name, dag=dag, conf=conf, wait=wait)
+    from . import stack
+
+    return partial(stack.destroy, stack=name, confirmed=flag("YES", args.yes))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,12 +214,6 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("MWAA_STACK_DEBUG"):
             raise
         return fail(describe(err), 1)
-
-
-def fail(message: str, code: int) -> int:
-    """The one error line; its text may hold what AWS, Airflow or a file name said."""
-    print(f"mwaa-stack: error: {printable(message)}", file=sys.stderr)
-    return code
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from .aws import Aws, OpsError, UsageError, elapsed, outputs_of, wait_for
-from .text import ShapeError, field, printable, printable_lines
+from .aws import Aws, wait_for
+from .cloudformation import outputs_of
+from .console import elapsed
+from .errors import OpsError, ShapeError, field
+from .mwaa import airflow_major, environment_of, rest
+from .text import printable, printable_lines
 
 # The MWAA CLI endpoint answers stdout and stderr but no exit status (user guide,
 # "Apache Airflow CLI command reference"); these mark a failed command.
@@ -28,18 +32,6 @@ CLI_FAILURE = re.compile(
 CREATED_RUN = re.compile(r"Created <DagRun \S+ @ \S+: ([^,>\s]+)")
 LOG_TAIL_LINES = 20
 CLI_ANSWER_CAP = 16 * 1024 * 1024  # what one CLI answer may weigh before it is refused
-# Airflow's KEY_REGEX and ID length limit: what a DAG id may be, checked before it reaches a URL.
-DAG_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
-
-
-def environment_of(aws: Aws, stack: str) -> dict[str, Any]:
-    """The MWAA environment the stack created, as GetEnvironment describes it."""
-    name = outputs_of(aws, stack)["MwaaEnvironmentName"]
-    return aws.client("mwaa").get_environment(Name=name)["Environment"]
-
-
-def airflow_major(environment: dict[str, Any]) -> int:
-    return int(str(environment["AirflowVersion"]).split(".")[0])
 
 
 def ui(aws: Aws, stack: str) -> None:
@@ -91,9 +83,6 @@ def cli(aws: Aws, environment: str, command: str) -> tuple[str, str]:
 
 def run_cli(aws: Aws, stack: str, command: str) -> int:
     """`make airflow`: exit 1 when stderr shows that the command failed, else 0."""
-    command = command.strip()
-    if not command:
-        raise UsageError('CMD is empty: try make airflow CMD="dags list"')
     environment = outputs_of(aws, stack)["MwaaEnvironmentName"]
     out, err = cli(aws, environment, command)
     show(out, err)
@@ -108,25 +97,8 @@ def show(out: str, err: str) -> None:
         print(line, file=sys.stderr)
 
 
-def parse_conf(text: str) -> dict[str, Any]:
-    """CONF as a JSON object; CONF not given, or given empty, is ``{}`` (the DAG's own params)."""
-    try:
-        conf = json.loads(text or "{}")
-    except ValueError as err:
-        raise UsageError(f"CONF is not JSON: {text!r} ({err})") from None
-    if not isinstance(conf, dict):
-        raise UsageError(f"CONF must be a JSON object, got {text!r}")
-    return conf
-
-
-def check_dag_id(dag: str) -> str:
-    if not DAG_ID.fullmatch(dag):
-        raise UsageError(f"DAG={dag!r} is not a DAG id: 1-250 letters, digits, '_', '.' or '-'")
-    return dag
-
-
 def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any], wait: bool = False) -> int:
-    """Start a run of ``dag`` (checked by ``check_dag_id``) with ``conf`` (from ``parse_conf``);
+    """Start a run of ``dag`` (checked by ``inputs.dag_id``) with ``conf`` (from ``inputs.conf``);
     with ``wait``, follow it to its end."""
     environment = environment_of(aws, stack)
     name = environment["Name"]
@@ -143,23 +115,6 @@ def trigger(aws: Aws, stack: str, dag: str, conf: dict[str, Any], wait: bool = F
             raise OpsError(f"the Airflow CLI did not say which run it created: {out.strip()[:200]}")
         run_id = created.group(1) if created else ""
     return follow(aws, name, dag, run_id) if wait else 0
-
-
-def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One Airflow REST API call through InvokeRestApi (IAM-signed; no token to handle).
-    ``path`` has no /api/v1 or /api/v2 prefix: MWAA routes it to the environment's API."""
-    mwaa = aws.client("mwaa")
-    request: dict[str, Any] = {"Name": environment, "Path": path, "Method": method}
-    if body is not None:
-        request["Body"] = body
-    try:
-        return field(mwaa.invoke_rest_api(**request), "RestApiResponse", (dict, list), f"InvokeRestApi {method} {path}")
-    except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:
-        status = err.response.get("RestApiStatusCode")
-        detail = err.response.get("RestApiResponse", {})
-        raise OpsError(
-            f"Airflow answered {status} to {method} {path}: {json.dumps(detail.get('detail', detail))}"
-        ) from None
 
 
 def _trigger_rest(aws: Aws, environment: str, dag: str, conf: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
-"""AWS access shared by every action: one session, bounded clients, the AWS CLI,
-errors in one line, the stack and its outputs, and the parameter list of an update."""
+"""The floor every AWS call stands on: one session, bounded clients, the one bounded wait
+(``wait_for``), the AWS CLI in the background, and what boto3 raises said in one line.
+The services' own access layers (``cloudformation``, ``mwaa``) stand on it."""
 
 from __future__ import annotations
 
@@ -7,31 +8,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .text import printable
+from .errors import OpsError
 
 T = TypeVar("T")
 
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 MAX_ATTEMPTS = 3  # botocore's standard retry mode: throttling and transient errors, with backoff
-
-
-class OpsError(Exception):
-    """A failure to report in one line; ``code`` is the exit status."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class UsageError(OpsError):
-    """Bad input: exit status 2, and nothing was changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, 2)
 
 
 @dataclass(frozen=True)
@@ -54,26 +39,22 @@ class Timeouts:
         return {"Delay": delay, "MaxAttempts": max(1, int(self.total // delay))}
 
 
+class GaveUp(OpsError):
+    """A wait reached its bound (TIMEOUT)."""
+
+
 def wait_for(check: Callable[[], T | None], what: str, timeouts: Timeouts) -> T:
     """Call ``check`` every ``poll`` seconds until it answers something, for at most ``total``;
-    past that, one line saying what was waited for."""
+    past that, :class:`GaveUp` in one line saying what was waited for.  The one bounded wait:
+    every loop that waits on AWS or Airflow goes through it."""
     deadline = time.monotonic() + timeouts.total
     while True:
         answer = check()
         if answer is not None:
             return answer
         if time.monotonic() + timeouts.poll > deadline:
-            raise OpsError(f"gave up waiting for {what} after {timeouts.total:g} s (TIMEOUT=... waits longer)")
+            raise GaveUp(f"gave up waiting for {what} after {timeouts.total:g} s (TIMEOUT=... waits longer)")
         time.sleep(timeouts.poll)
-
-
-def elapsed(started: float) -> str:
-    """Time since ``started`` (a monotonic reading) as 3m07s."""
-    return minutes(time.monotonic() - started)
-
-
-def minutes(seconds: float) -> str:
-    return f"{int(seconds) // 60:d}m{int(seconds) % 60:02d}s"
 
 
 class Aws:
@@ -82,12 +63,13 @@ class Aws:
     def __init__(self, region: str | None, profile: str | None, timeouts: Timeouts) -> None:
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
 
         self.profile = profile or None
         self.timeouts = timeouts
         try:
             self.session = boto3.Session(profile_name=self.profile, region_name=region or None)
-        except Exception as err:  # botocore ProfileNotFound and friends
+        except BotoCoreError as err:  # ProfileNotFound and friends
             raise OpsError(str(err)) from None
         if not self.session.region_name:
             raise OpsError("no AWS region: set REGION=... (or AWS_REGION / a profile with a region)")
@@ -122,23 +104,9 @@ class Aws:
         ]
         return [*command, "--profile", self.profile] if self.profile else command
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """The AWS CLI (v1, from this venv), with the same region, profile and bounds; its
-        output goes to the terminal, its errors are kept for the one-line message."""
-        try:
-            return subprocess.run(
-                self._cli_command(args),
-                text=True,
-                env={**os.environ, "AWS_RETRY_MODE": "standard"},
-                stdin=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                timeout=self.timeouts.total,
-            )
-        except subprocess.TimeoutExpired:
-            raise OpsError(self._too_long(args)) from None
-
     def cli_in_background(self, *args: str) -> Background:
-        """The AWS CLI as :meth:`cli`, left running while the caller shows progress."""
+        """The AWS CLI (v1, from this venv) with the same region, profile and bounds, left
+        running while the caller shows progress; its output is handed back at the end."""
         return Background(self._cli_command(args), self.timeouts.total, self._too_long(args))
 
     def _too_long(self, args: tuple[str, ...]) -> str:
@@ -218,68 +186,3 @@ def describe(error: Exception) -> str:
     if isinstance(error, WaiterError):
         return f"gave up waiting: {error} (TIMEOUT=... raises the bound)"
     return f"{type(error).__name__}: {error}"
-
-
-def stack_of(aws: Aws, name: str) -> dict[str, Any] | None:
-    """The stack as DescribeStacks answers it, or None when there is none of that name."""
-    from botocore.exceptions import ClientError
-
-    try:
-        return aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
-    except ClientError as err:
-        if "does not exist" in str(err):
-            return None
-        raise
-
-
-class Outputs(dict[str, str]):
-    """A stack's outputs; a missing one is an error that says why, not a KeyError."""
-
-    def __init__(self, stack: Mapping[str, Any]) -> None:
-        super().__init__({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
-        self.stack = stack
-
-    def __missing__(self, key: str) -> str:
-        raise OpsError(
-            f"stack {self.stack['StackName']} is {self.stack['StackStatus']} and has no output {key}: "
-            f"{why_no_outputs(self.stack['StackStatus'])}"
-        )
-
-
-def why_no_outputs(status: str) -> str:
-    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "REVIEW_IN_PROGRESS"):
-        return "its creation failed or never ran; `make destroy YES=1` (the bucket is kept), then `make deploy`"
-    if status.endswith("_IN_PROGRESS"):
-        return "it is still being changed; wait for it to finish"
-    return "run `make deploy` to bring it up to date"
-
-
-def outputs_of(aws: Aws, name: str) -> Outputs:
-    stack = stack_of(aws, name)
-    if stack is None:
-        raise OpsError(f"stack {name} does not exist in {aws.region}: run `make deploy` first")
-    return Outputs(stack)
-
-
-def merge_parameters(
-    declared: Iterable[str], given: Mapping[str, str], previous: Iterable[str]
-) -> list[dict[str, Any]]:
-    """The Parameters of an update: a given value where there is one, else the stack's previous
-    value; a declared parameter the stack never had and nobody gave keeps its template default."""
-    previous = set(previous)
-    return [
-        {"ParameterKey": name, "ParameterValue": given[name]}
-        if name in given
-        else {"ParameterKey": name, "UsePreviousValue": True}
-        for name in declared
-        if name in given or name in previous
-    ]
-
-
-def table(rows: Iterable[tuple[object, ...]], header: tuple[str, ...]) -> str:
-    """Aligned columns; every cell made printable (cells come from AWS)."""
-    rows = [tuple(printable(cell, 300) for cell in row) for row in rows]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

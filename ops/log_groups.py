@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .aws import Aws, OpsError
+from .aws import Aws
+from .errors import OpsError
 from .intrinsics import parameter_defaults, resolve
 
 

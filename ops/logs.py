@@ -12,23 +12,16 @@ from __future__ import annotations
 import datetime
 import re
 import time
+from dataclasses import replace
 from typing import Any
 
-from templates.catalogue import LOG_MODULES
-
-from .airflow import environment_of
-from .aws import Aws, OpsError, UsageError
+from .aws import Aws, GaveUp, wait_for
+from .errors import OpsError
+from .inputs import LOG_TYPES
+from .mwaa import environment_of
 from .text import printable, printable_lines
 
-# TYPE -> MWAA's LoggingConfiguration key; task first, the default.
-TYPES = {m.log_type: m.configuration for m in sorted(LOG_MODULES, key=lambda m: m.log_type != "task")}
 FOLLOW_POLL_SECONDS = 2.0
-
-
-def check_type(kind: str) -> str:
-    if kind not in TYPES:
-        raise UsageError(f"TYPE={kind!r}: one of {', '.join(TYPES)}")
-    return kind
 
 
 def stream_filter(dag: str, run: str, task: str) -> tuple[str | None, re.Pattern[str] | None]:
@@ -45,7 +38,7 @@ def stream_filter(dag: str, run: str, task: str) -> tuple[str | None, re.Pattern
 
 
 def group_of(environment: dict[str, Any], kind: str) -> str:
-    module = environment.get("LoggingConfiguration", {}).get(TYPES[kind], {})
+    module = environment.get("LoggingConfiguration", {}).get(LOG_TYPES[kind], {})
     arn = module.get("CloudWatchLogGroupArn")
     if not module.get("Enabled") or not arn:
         raise OpsError(f"{kind} logs are off for {environment['Name']} (disabled_log_types in its settings)")
@@ -55,27 +48,25 @@ def group_of(environment: dict[str, Any], kind: str) -> str:
 def logs(
     aws: Aws, stack: str, kind: str, since: float, follow: bool, dag: str = "", run: str = "", task: str = ""
 ) -> int:
-    if kind != "task" and (dag or run or task):
-        raise UsageError("DAG, RUN and TASK narrow task logs only: use TYPE=task")
     environment = environment_of(aws, stack)
     group = group_of(environment, kind)
     prefix, pattern = stream_filter(dag, run, task)
     client = aws.client("logs")
-    start = int((time.time() - since) * 1000)
-    deadline = time.monotonic() + aws.timeouts.total
+    start = [int((time.time() - since) * 1000)]  # where the next read starts (ms)
     seen: set[str] = set()
+
+    def printed() -> int | None:
+        start[0] = _print_events(client, group, start[0], prefix, pattern, seen)
+        return None if follow else 0
+
+    timeouts = replace(aws.timeouts, poll=min(aws.timeouts.poll, FOLLOW_POLL_SECONDS))
     try:
-        while True:
-            start = _print_events(client, group, start, prefix, pattern, seen)
-            if not follow:
-                return 0
-            if time.monotonic() > deadline:
-                print(f"(stopped following {group} after {aws.timeouts.total:g} s: TIMEOUT)")
-                return 0
-            time.sleep(FOLLOW_POLL_SECONDS)
+        return wait_for(printed, f"new events of {group}", timeouts)
+    except GaveUp:
+        print(f"(stopped following {group} after {aws.timeouts.total:g} s: TIMEOUT)")
     except KeyboardInterrupt:
         print(f"(stopped following {group})")
-        return 0
+    return 0
 
 
 def _print_events(client: Any, group: str, start: int, prefix: str | None, pattern, seen: set[str]) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .aws import UsageError
+from .errors import UsageError
 from .intrinsics import load_template
 from .rules import broken_rules
 

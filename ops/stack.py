@@ -4,30 +4,17 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
 
-from . import progress
-from .aws import (
-    CAPABILITIES,
-    Aws,
-    OpsError,
-    UsageError,
-    merge_parameters,
-    minutes,
-    outputs_of,
-    stack_of,
-    table,
-    why_no_outputs,
-)
-from .intrinsics import load_template
+from . import cloudformation, progress
+from .aws import Aws
+from .cloudformation import CAPABILITIES, merge_parameters, outputs_of, stack_of, why_no_outputs
+from .console import minutes, table
+from .errors import OpsError, UsageError
 from .log_groups import check_no_foreign_groups
 from .overrides import Deployment, check_rules
 from .rules import known_values
 from .text import printable_lines
-
-PREVIEW_PREFIX = "mwaa-stack-preview-"
-EMPTY_CHANGE_SET = ("didn't contain changes", "No updates are to be performed")
 
 
 def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
@@ -37,7 +24,7 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
     check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
     if current is not None:
         _ready_for_deploy(aws, current)
-    seen = progress.event_ids(aws, stack)
+    seen = cloudformation.event_ids(aws, stack)
     running = aws.cli_in_background(
         "cloudformation",
         "deploy",
@@ -92,9 +79,7 @@ def _ready_for_deploy(aws: Aws, current: dict[str, Any]) -> None:
             f"Stack {name} is REVIEW_IN_PROGRESS: an earlier first deploy was interrupted before it created "
             "anything. Deleting that empty stack, then deploying."
         )
-        cfn = aws.client("cloudformation")
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=aws.timeouts.waiter(5))
+        cloudformation.delete_empty_stack(aws, name)
     elif status.endswith("_IN_PROGRESS"):
         raise OpsError(f"stack {name} is {status}: another change is running; wait for it to finish")
 
@@ -113,10 +98,7 @@ def print_outputs(aws: Aws, stack: str, heading: str | None = None) -> None:
 
 def print_failure_events(aws: Aws, name: str) -> str | None:
     """Print the stack's failed events (or its latest ones); return the latest failure's reason."""
-    try:
-        events = aws.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
-    except Exception:  # the stack may not exist at all; the caller's message says why
-        return None
+    events = cloudformation.recent_events(aws, name)  # none when the stack does not exist at all
     failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
     rows = [
         (str(e["Timestamp"])[:19], e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
@@ -138,20 +120,13 @@ def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
         print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")
         print(table(sorted(("Add", k, v["Type"]) for k, v in resources.items()), ("Action", "Resource", "Type")))
         return
-    cfn = aws.client("cloudformation")
-    _delete_leftover_previews(cfn, stack)
-    name = f"{PREVIEW_PREFIX}{int(time.time())}"
+    for leftover in cloudformation.delete_leftover_previews(aws, stack):
+        print(f"(deleted change set {leftover}, left by an interrupted `make diff`)")
     previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
-    cfn.create_change_set(
-        StackName=stack,
-        ChangeSetName=name,
-        ChangeSetType="UPDATE",
-        TemplateBody=deployment.text,
-        Parameters=merge_parameters(deployment.body.get("Parameters", {}), deployment.values, previous),
-        Capabilities=CAPABILITIES,
-    )
+    parameters = merge_parameters(deployment.body.get("Parameters", {}), deployment.values, previous)
+    name = cloudformation.create_preview(aws, stack, deployment.text, parameters)
     try:
-        change_set = _wait_for_change_set(aws, stack, name)
+        change_set = cloudformation.finished_change_set(aws, stack, name)
         if change_set is None:
             print(f"No changes: stack {stack} already matches {deployment.path} and these parameters.")
             return
@@ -167,35 +142,9 @@ def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
         print(f"Changes `make deploy` would make to stack {stack} (Replacement as CloudFormation reports it):")
         print(table(rows, ("Action", "Resource", "Type", "Replacement")))
     finally:
-        try:
-            cfn.delete_change_set(StackName=stack, ChangeSetName=name)
-        except Exception:  # reported, not raised: the preview's own error matters more
+        # Reported, not raised: the preview's own error matters more.
+        if not cloudformation.delete_change_set(aws, stack, name):
             print(f"(could not delete change set {name}; the next `make diff` deletes it)", file=sys.stderr)
-
-
-def _wait_for_change_set(aws: Aws, stack: str, name: str) -> dict[str, Any] | None:
-    """The finished change set, or None when it holds no change."""
-    from botocore.exceptions import WaiterError
-
-    cfn = aws.client("cloudformation")
-    try:
-        cfn.get_waiter("change_set_create_complete").wait(
-            StackName=stack, ChangeSetName=name, WaiterConfig=aws.timeouts.waiter(3)
-        )
-    except WaiterError as err:
-        reason = str((err.last_response or {}).get("StatusReason", ""))
-        if any(marker in reason for marker in EMPTY_CHANGE_SET):
-            return None
-        raise OpsError(f"change set for {stack} failed: {reason or err}") from None
-    return cfn.describe_change_set(StackName=stack, ChangeSetName=name)
-
-
-def _delete_leftover_previews(cfn: Any, stack: str) -> None:
-    """A preview interrupted before its own clean-up leaves a change set; clear those first."""
-    for summary in cfn.list_change_sets(StackName=stack).get("Summaries", []):
-        if summary["ChangeSetName"].startswith(PREVIEW_PREFIX):
-            cfn.delete_change_set(StackName=stack, ChangeSetName=summary["ChangeSetName"])
-            print(f"(deleted change set {summary['ChangeSetName']}, left by an interrupted `make diff`)")
 
 
 def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
@@ -211,35 +160,21 @@ def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
             raise UsageError("no answer; nothing deleted") from None
         if answer.strip() != stack:
             raise UsageError("not confirmed; nothing deleted")
-    cfn = aws.client("cloudformation")
     stack_id = outputs.stack["StackId"]
-    total = _resource_count(aws, stack_id)
-    seen = progress.event_ids(aws, stack_id)
-    cfn.delete_stack(StackName=stack)
-    deadline = time.monotonic() + aws.timeouts.total
+    total = cloudformation.resource_count(aws, stack_id)
+    seen = cloudformation.event_ids(aws, stack_id)
+    aws.client("cloudformation").delete_stack(StackName=stack)
 
     def deleted() -> bool:
-        status = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        status = cloudformation.stack_status(aws, stack_id)
         if status == "DELETE_FAILED":
             raise OpsError(f"deleting stack {stack} failed: {print_failure_events(aws, stack_id) or 'see the events'}")
-        if status != "DELETE_COMPLETE" and time.monotonic() > deadline:
-            raise OpsError(f"stack {stack} was not deleted within {aws.timeouts.total:g} s (TIMEOUT); it is {status}")
         return status == "DELETE_COMPLETE"
 
-    took = progress.follow_stack(aws, stack_id, total, deleted, seen, outputs.get("MwaaEnvironmentName"))
+    environment = outputs.get("MwaaEnvironmentName")
+    took = progress.follow_stack(aws, stack_id, total, deleted, seen, environment, f"stack {stack} to be deleted")
     print(f"Stack {stack} deleted in {minutes(took)}.")
     print(
         f"Kept: source bucket {bucket} and every object in it (DeletionPolicy Retain): "
         "your DAGs and their history. Empty and delete it yourself when you no longer need them."
     )
-
-
-def _resource_count(aws: Aws, stack_id: str) -> int:
-    """How many resources a delete goes through: the stack's, else its template's (a stack
-    whose creation failed may not list them)."""
-    cfn = aws.client("cloudformation")
-    try:
-        return len(cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"])
-    except Exception:
-        body = cfn.get_template(StackName=stack_id)["TemplateBody"]
-        return len((body if isinstance(body, dict) else load_template(body)).get("Resources", {}))

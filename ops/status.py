@@ -14,9 +14,12 @@ from typing import Any
 
 from templates.catalogue import S3_FILES
 
-from .airflow import airflow_major, environment_of, rest
-from .aws import Aws, OpsError, outputs_of, table, wait_for
-from .text import ShapeError, field, printable
+from .aws import Aws, wait_for
+from .cloudformation import outputs_of
+from .console import table
+from .errors import OpsError, ShapeError, field
+from .mwaa import airflow_major, environment_of, rest
+from .text import printable
 
 # What `make sync` changes through the MWAA API when the template does not name the file.
 SYNC_PROPERTIES = {name for file in S3_FILES for name in (file.path_property, file.version_property)}

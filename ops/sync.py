@@ -22,10 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, TRANSITIONAL_STATUSES, S3File
+from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
-from .aws import CAPABILITIES, Aws, OpsError, UsageError, elapsed, merge_parameters, outputs_of, wait_for
-from .intrinsics import load_template
+from . import cloudformation, mwaa
+from .aws import Aws
+from .cloudformation import outputs_of
+from .console import elapsed
+from .errors import OpsError, UsageError
 from .sync_plan import (
     DAG_SUFFIXES,
     DIGEST_KEY,
@@ -117,7 +120,7 @@ def sync(
     mwaa = aws.client("mwaa")
     environment = mwaa.get_environment(Name=name)["Environment"]
     dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
-    template = _deployed_template(aws, stack)
+    template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
     uploaded = {f"{dag_path}/{relative}" for relative in files}
@@ -161,19 +164,12 @@ def sync(
 def wait_until_available(aws: Aws, name: str) -> int:
     """Follow the environment's update to its end: each status change with the time taken;
     exit status 1 with MWAA's own error when the update failed."""
-    mwaa = aws.client("mwaa")
     started = time.monotonic()
-    shown: list[str] = []
 
-    def settled() -> dict[str, Any] | None:
-        environment = mwaa.get_environment(Name=name)["Environment"]
-        status = environment.get("Status", "UNKNOWN")
-        if not shown or shown[-1] != status:
-            shown.append(status)
-            print(f"  {elapsed(started)}  {name} is {printable(status)}", flush=True)
-        return environment if status not in TRANSITIONAL_STATUSES else None
+    def seen(status: str) -> None:
+        print(f"  {elapsed(started)}  {name} is {printable(status)}", flush=True)
 
-    environment = wait_for(settled, f"{name} to finish updating", aws.timeouts)
+    environment = mwaa.settle(aws, name, seen)
     status = environment.get("Status")
     if status == "AVAILABLE":
         print(f"Environment {name} is AVAILABLE after {elapsed(started)}.")
@@ -195,11 +191,6 @@ def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Map
     )
 
 
-def _deployed_template(aws: Aws, stack: str) -> dict[str, Any]:
-    body = aws.client("cloudformation").get_template(StackName=stack)["TemplateBody"]
-    return body if isinstance(body, dict) else load_template(body)
-
-
 def point_environment_at(
     aws: Aws, stack: Mapping[str, Any], environment: str, states: list[FileState], managed: Mapping[str, str]
 ) -> bool:
@@ -213,15 +204,7 @@ def point_environment_at(
         print(f"Environment {environment} already uses the current {current}.")
         return False
     if through_stack:
-        cfn = aws.client("cloudformation")
-        names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
-        cfn.update_stack(
-            StackName=stack["StackName"],
-            UsePreviousTemplate=True,
-            Parameters=merge_parameters(names, through_stack, names),
-            Capabilities=CAPABILITIES,
-        )
-        cfn.get_waiter("stack_update_complete").wait(StackName=stack["StackName"], WaiterConfig=aws.timeouts.waiter(15))
+        cloudformation.update_parameters(aws, stack, through_stack)
     if through_api:
         aws.client("mwaa").update_environment(Name=environment, **through_api)
     print(f"Updating environment {environment} (MWAA restarts its components; this takes a while):")

@@ -17,7 +17,7 @@ from typing import Any
 
 from templates.catalogue import REQUIREMENTS, S3_FILES, S3File
 
-from .aws import UsageError
+from .errors import UsageError
 from .text import printable
 
 # Never uploaded, at any depth: caches silently; hidden files and folders (.git, .env,

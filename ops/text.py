@@ -1,5 +1,5 @@
-"""Text that did not come from the project, made safe to print; answers that did not come
-from the project, checked for shape.  Pure: what every printing module imports.
+"""Text that did not come from the project, made safe to print.  The ground floor of
+``ops``: it imports nothing of the project, and every printing module imports it.
 
 Whatever AWS, Airflow, a task's log, pip or a file name sends can hold terminal control
 sequences: ``ESC ] 0;title BEL`` renames the window, ``ESC [2J`` clears the screen,
@@ -14,7 +14,6 @@ newlines first.  Every print of such text in ``ops`` goes through one of the two
 from __future__ import annotations
 
 import re
-from typing import Any
 
 LIMIT = 2000  # characters of one value; a log line or an error line is rarely longer
 # C0 but tab, DEL, C1, and the bidi embeddings, overrides and isolates (Trojan Source).
@@ -55,29 +54,3 @@ def printable_lines(value: object, limit: int = LIMIT) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [printable(line.removesuffix("\r"), limit) for line in lines]
-
-
-class ShapeError(Exception):
-    """An answer from AWS or Airflow that lacks a field or has one of the wrong type."""
-
-
-def field(answer: Any, name: str, kind: type | tuple[type, ...], api: str) -> Any:
-    """``answer[name]`` when ``answer`` is a mapping holding a value of ``kind`` there; else
-    :class:`ShapeError` in one line naming the API, the field and what came."""
-    if not isinstance(answer, dict):
-        raise ShapeError(f"{api} answered {_kind(answer)} where an object with {name!r} belongs: {_sample(answer)}")
-    if name not in answer:
-        raise ShapeError(f"{api} answered without {name!r}: {_sample(answer)}")
-    value = answer[name]
-    if not isinstance(value, kind):
-        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise ShapeError(f"{api} answered {name!r} as {_kind(value)}, not {wanted}: {_sample(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _sample(value: Any) -> str:
-    return printable(repr(value), 200)

@@ -33,7 +33,7 @@ from typing import Any
 
 from templates.catalogue import RELEASES, version_key
 
-from ..aws import OpsError, UsageError
+from ..errors import OpsError, UsageError
 from ..overrides import read_template
 from ..sync_plan import local_files
 from ..text import printable

@@ -8,7 +8,7 @@ import sys
 
 from templates.catalogue import AIRFLOW_VERSIONS
 
-from ..aws import OpsError
+from ..errors import OpsError
 from ..text import printable
 from . import _say
 from .venvs import parser, pinned_versions

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aws import OpsError
+from ..errors import OpsError
 from . import vendored
 
 ROOT = Path(__file__).resolve().parents[2]

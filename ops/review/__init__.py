@@ -14,29 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..aws import OpsError, UsageError
+from ..errors import OpsError, UsageError
 from ..overrides import parse_template, read_template
 from . import render
 from .engine import Review, review
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,199}")
-FORMATS = ("text", "markdown", "json")
-ALLOWED_ID = re.compile(r"[A-Za-z0-9]{1,255}")
-
-
-def check_format(value: str) -> str:
-    if value not in FORMATS:
-        raise UsageError(f"FORMAT={value!r}: one of {', '.join(FORMATS)}")
-    return value
-
-
-def check_allow(value: str) -> frozenset[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    bad = [n for n in names if not ALLOWED_ID.fullmatch(n)]
-    if bad:
-        raise UsageError(f"ALLOW={value!r}: logical ids, parameter or output names separated by commas")
-    return frozenset(names)
 
 
 def check_base(base: str) -> str:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.aws import OpsError, UsageError
+from ops.errors import OpsError, UsageError
 from ops.overrides import default_template, read_template
 from ops.preflight.venvs import pinned_airflow
 from ops.text import printable

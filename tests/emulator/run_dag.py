@@ -35,8 +35,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ops.__main__ import flag
-from ops.aws import OpsError, UsageError
+from ops.errors import OpsError, UsageError
+from ops.inputs import flag
 from ops.overrides import default_template, read_template
 from ops.text import printable
 from tests.emulator import Emulator, airflow_home, permissions, script_steps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cfn_flip import load_yaml
 
-from ops.aws import UsageError
+from ops.errors import UsageError
 from ops.overrides import parse_overrides, read_template, split_params
 from tests.ops.conftest import ROOT
 

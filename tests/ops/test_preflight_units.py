@@ -396,8 +396,8 @@ def test_airflows_error_is_its_exception_line_with_the_lines_that_belong_to_it()
 
 
 def test_a_typo_in_env_is_refused_with_the_known_environments(monkeypatch):
-    from ops.__main__ import known_environment
-    from ops.aws import UsageError
+    from ops.errors import UsageError
+    from ops.inputs import environment as known_environment
 
     monkeypatch.chdir(ROOT)
     with pytest.raises(UsageError, match=r"ENV='prdd': no environments/prdd.toml; did you mean prd\? Known"):

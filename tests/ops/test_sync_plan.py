@@ -8,7 +8,7 @@ import os
 import pytest
 from cfn_flip import load_yaml
 
-from ops.aws import UsageError
+from ops.errors import UsageError
 from ops.sync_plan import FileState, local_files, managed_paths, plan_bumps, stale_keys, target_key, zip_folder
 from templates.catalogue import PLUGINS, REQUIREMENTS, STARTUP_SCRIPT
 from tests.ops.conftest import ROOT

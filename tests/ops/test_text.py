@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops.text import ShapeError, field, printable, printable_lines
+from ops.errors import ShapeError, field
+from ops.text import printable, printable_lines
 
 
 def test_every_control_character_but_tab_becomes_a_visible_escape():

@@ -278,7 +278,8 @@ def test_a_sync_wait_goes_on_through_every_transitional_status_and_stops_at_a_fi
 ):
     """In-process, one deployed environment: each scripted update passes UPDATING, the status
     under test, UPDATING; a transitional status never ends the wait, a final one does."""
-    from ops.aws import Aws, OpsError, Timeouts
+    from ops.aws import Aws, Timeouts
+    from ops.errors import OpsError
     from ops.sync import wait_until_available
     from templates.catalogue import STATUSES
 

@@ -1,0 +1,72 @@
+"""The MWAA API as the actions use it: the environment a stack created, its status, the
+wait until an update settles, and the Airflow REST API through ``InvokeRestApi``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from templates.catalogue import TRANSITIONAL_STATUSES
+
+from .aws import Aws, wait_for
+from .cloudformation import outputs_of
+from .errors import OpsError, field
+
+
+def environment_of(aws: Aws, stack: str) -> dict[str, Any]:
+    """The MWAA environment the stack created, as GetEnvironment describes it."""
+    return environment_named(aws, outputs_of(aws, stack)["MwaaEnvironmentName"])
+
+
+def environment_named(aws: Aws, name: str) -> dict[str, Any]:
+    return aws.client("mwaa").get_environment(Name=name)["Environment"]
+
+
+def airflow_major(environment: dict[str, Any]) -> int:
+    return int(str(environment["AirflowVersion"]).split(".")[0])
+
+
+def status_of(aws: Aws, name: str | None) -> str | None:
+    """The environment's status, or None when there is none of that name (not created yet, or gone)."""
+    if not name:
+        return None
+    try:
+        return environment_named(aws, name).get("Status")
+    except ClientError:
+        return None
+
+
+def settle(aws: Aws, name: str, seen: Callable[[str], None]) -> dict[str, Any]:
+    """Wait (bounded by TIMEOUT) until the environment leaves MWAA's transitional statuses;
+    ``seen`` hears each status once, as it changes.  The environment as it then is."""
+    shown: list[str] = []
+
+    def settled() -> dict[str, Any] | None:
+        environment = environment_named(aws, name)
+        status = environment.get("Status", "UNKNOWN")
+        if not shown or shown[-1] != status:
+            shown.append(status)
+            seen(status)
+        return environment if status not in TRANSITIONAL_STATUSES else None
+
+    return wait_for(settled, f"{name} to finish updating", aws.timeouts)
+
+
+def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One Airflow REST API call through InvokeRestApi (IAM-signed; no token to handle).
+    ``path`` has no /api/v1 or /api/v2 prefix: MWAA routes it to the environment's API."""
+    mwaa = aws.client("mwaa")
+    request: dict[str, Any] = {"Name": environment, "Path": path, "Method": method}
+    if body is not None:
+        request["Body"] = body
+    try:
+        return field(mwaa.invoke_rest_api(**request), "RestApiResponse", (dict, list), f"InvokeRestApi {method} {path}")
+    except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:
+        status = err.response.get("RestApiStatusCode")
+        detail = err.response.get("RestApiResponse", {})
+        raise OpsError(
+            f"Airflow answered {status} to {method} {path}: {json.dumps(detail.get('detail', detail))}"
+        ) from None
