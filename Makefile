@@ -101,7 +101,7 @@ mwaa-images: $(VENV)/.installed ## Build MWAA's image of the pinned Airflow vers
 	@$(PY) -m ops.preflight
 
 test-ops: $(VENV)/.installed $(AIRFLOW_VENV)/.installed mwaa-images
-	@$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) tests/emulator tests/ops
+	@$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) tests/emulator tests/ops tests/make
 
 # Every venv and preflight's images, installed once and side by side, before any test's time.
 venvs: $(VENV)/.installed ## Create every venv and preflight's MWAA images (in parallel)

@@ -7,7 +7,7 @@ from cfn_flip import load_yaml
 
 from ops.errors import UsageError
 from ops.overrides import parse_overrides, read_template, split_params
-from tests.ops.conftest import ROOT
+from tests.mwaa_files import ROOT
 
 DEFAULT = load_yaml((ROOT / "out" / "mwaa.yaml").read_text())["Parameters"]
 EXISTING_VPC = load_yaml((ROOT / "out" / "mwaa-existing-vpc.yaml").read_text())["Parameters"]

@@ -10,7 +10,7 @@ import pytest
 
 from ops.preflight import layout, requirements, vendored, venvs
 from templates.catalogue import AIRFLOW_VERSIONS, RELEASES
-from tests.ops.mwaa_files import mwaa_pin
+from tests.mwaa_files import mwaa_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -281,14 +281,6 @@ def test_two_files_compare_directly_json_or_yaml(tmp_path):
     assert entry["status"] == "modified" and any(d["id"] == "MwaaEnvironment" for d in entry["dangers"])
 
 
-def test_make_review_of_an_unchanged_tree_passes():
-    result = subprocess.run(
-        ["make", "--no-print-directory", "review"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 danger(s) in" in result.stdout
-
-
 def test_a_log_group_replaced_the_key_removed_and_a_rule_dropped(tmp_path):
     assert "LogGroupName" in create_only("AWS::Logs::LogGroup")
 

@@ -6,7 +6,7 @@ import pytest
 from cfn_flip import load_yaml
 
 from ops.rules import broken_rules, known_values
-from tests.ops.conftest import ROOT
+from tests.mwaa_files import ROOT
 
 TEMPLATE = load_yaml((ROOT / "out" / "mwaa.yaml").read_text())
 DECLARED = TEMPLATE["Parameters"]

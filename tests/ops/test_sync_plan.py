@@ -11,7 +11,7 @@ from cfn_flip import load_yaml
 from ops.errors import UsageError
 from ops.sync_plan import FileState, local_files, managed_paths, plan_bumps, stale_keys, target_key, zip_folder
 from templates.catalogue import PLUGINS, REQUIREMENTS, STARTUP_SCRIPT
-from tests.ops.conftest import ROOT
+from tests.mwaa_files import ROOT
 
 PRD = load_yaml((ROOT / "out" / "mwaa-prd.yaml").read_text())
 DEFAULT = load_yaml((ROOT / "out" / "mwaa.yaml").read_text())

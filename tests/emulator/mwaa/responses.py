@@ -96,6 +96,9 @@ class MwaaEmulator:
         self.scheduler_health = "healthy"
         self.run_frames: list[tuple[str, dict[str, str]]] = DEFAULT_RUN
         self.task_logs: dict[str, list[str]] = {}
+        # The environments served (made and deleted by CloudFormation in moto): tests script
+        # their updates and read their properties here, never through the module's global.
+        self.state = mwaa_backend
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> MwaaEmulator:

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, make
 
 FAST = {"SKIP_PREFLIGHT": "1"}
 # Renames the window, clears the screen, hides what follows, overwrites the line with a
@@ -57,8 +56,8 @@ def test_logs_at_a_terminal_change_nothing_on_the_screen(env, deployed):
     assert not any(raw.encode() in shown for raw in ("\x1b", "\x07", "\x9b", "\u202e")), shown
 
 
-def test_mwaas_error_in_the_sync_wait_and_in_status_is_data(env, deployed):
-    mwaa_backend.script_update(polls=1, error=("INCOMPATIBLE_REQUIREMENTS", HOSTILE))
+def test_mwaas_error_in_the_sync_wait_and_in_status_is_data(env, deployed, mwaa):
+    mwaa.state.script_update(polls=1, error=("INCOMPATIBLE_REQUIREMENTS", HOSTILE))
     synced = make(env, "sync", **FAST)
     assert synced.returncode != 0
     [line] = error_lines(synced)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import REGION, STACK, client, error_lines, make
+from tests.make.runs import REGION, STACK, client, error_lines, make
 
 ACCOUNT = "123456789012"
 
@@ -37,7 +36,7 @@ def test_the_team_sample_deploys_with_everything_it_sets(env, mwaa):
         g["logGroupName"]: g.get("retentionInDays") for g in client(env, "logs").describe_log_groups()["logGroups"]
     }
     assert groups == {f"airflow-{STACK}-{m}": 30 for m in ("DAGProcessing", "Scheduler", "Task", "Worker")}
-    environment = mwaa_backend.only().props
+    environment = mwaa.state.only().props
     assert environment["DagS3Path"] == "teams/data/dags"
     assert environment["NetworkConfiguration"]["SecurityGroupIds"][1:] == [warehouse]
     assert environment["AirflowConfigurationOptions"]["core.parallelism"] == "64"
@@ -80,7 +79,7 @@ def test_the_byo_sample_uses_the_given_role_bucket_and_vpc(env, mwaa):
     assert found["EnvironmentBucketName"] == "data-team-mwaa-source"
     assert found["WebserverVpcEndpointService"] and found["DatabaseVpcEndpointService"]
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["data-team-mwaa"], "no role created"
-    assert mwaa_backend.only().props["EndpointManagement"] == "CUSTOMER"
+    assert mwaa.state.only().props["EndpointManagement"] == "CUSTOMER"
     sync = make(env, "sync", DAGS="dags")
     assert sync.returncode == 0, sync.stderr
     assert "s3://data-team-mwaa-source/dags/" in sync.stdout

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, make
 
 FAST = {"SKIP_PREFLIGHT": "1"}  # preflight has its own tests
 
@@ -26,7 +25,7 @@ def no_escape_codes(*outputs: str) -> bool:
 
 
 def test_sync_follows_the_update_it_caused_to_available(env, deployed, mwaa):
-    mwaa_backend.script_update(polls=3)
+    mwaa.state.script_update(polls=3)
     result = make(env, "sync", **FAST)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{STACK} is UPDATING" in result.stdout and f"Environment {STACK} is AVAILABLE after" in result.stdout
@@ -36,7 +35,7 @@ def test_sync_follows_the_update_it_caused_to_available(env, deployed, mwaa):
 
 
 def test_a_failed_update_ends_in_mwaas_error_and_status_shows_it(env, deployed, mwaa):
-    mwaa_backend.script_update(polls=1, error=("INCOMPATIBLE_REQUIREMENTS", "pip could not install foo==9"))
+    mwaa.state.script_update(polls=1, error=("INCOMPATIBLE_REQUIREMENTS", "pip could not install foo==9"))
     result = make(env, "sync", **FAST)
     assert result.returncode != 0
     [line] = error_lines(result)
@@ -49,7 +48,7 @@ def test_a_failed_update_ends_in_mwaas_error_and_status_shows_it(env, deployed, 
 
 
 def test_nowait_returns_at_once_and_timeout_bounds_the_wait(env, deployed, mwaa):
-    mwaa_backend.script_update(polls=10_000)
+    mwaa.state.script_update(polls=10_000)
     quick = make(env, "sync", NOWAIT="1", **FAST)
     assert quick.returncode == 0 and "Not waiting (NOWAIT=1)" in quick.stdout
     assert mwaa.requests[-1]["method"] == "PATCH", "nothing asked after the update"
@@ -93,7 +92,7 @@ def test_drift_names_what_sync_changed_as_expected_and_anything_else_as_drift(en
     assert expected.returncode == 0, expected.stdout + expected.stderr
     assert "MwaaEnvironment" in expected.stdout and "RequirementsS3ObjectVersion" in expected.stdout
     assert "Expected: `make sync` points the environment at new requirements" in expected.stdout
-    mwaa_backend.only().props["MaxWorkers"] = 7  # someone resized it in the console
+    mwaa.state.only().props["MaxWorkers"] = 7  # someone resized it in the console
     drifted = make(env, "drift")
     assert drifted.returncode != 0 and "MaxWorkers" in drifted.stdout and "Expected:" not in drifted.stdout
 
@@ -291,9 +290,9 @@ def test_a_sync_wait_goes_on_through_every_transitional_status_and_stops_at_a_fi
         if status in ("AVAILABLE", "DELETED"):
             continue  # the end of every success below; and an environment that is gone
         if kind == "transitional":
-            mwaa_backend.script_update(statuses=("UPDATING", status, "UPDATING"))
+            mwaa.state.script_update(statuses=("UPDATING", status, "UPDATING"))
         else:
-            mwaa_backend.script_update(statuses=("UPDATING",), final=status)
+            mwaa.state.script_update(statuses=("UPDATING",), final=status)
         api.update_environment(Name=STACK, MaxWorkers=3)
         capsys.readouterr()
         if kind == "transitional":

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import ROOT, base_env, client, error_lines, make
-from tests.ops.mwaa_files import mwaa_pin
+from tests.make.runs import ROOT, base_env, client, error_lines, make
+from tests.mwaa_files import mwaa_pin
 
 REAL = ROOT / "tests" / "fixtures" / "real"  # DAG folders AWS wrote (README.md there)
 

@@ -1,6 +1,5 @@
-"""Fixtures for the operations tests: the real Makefile targets and AWS CLI,
-against patched moto (CloudFormation, S3, IAM, EC2) and the MWAA API emulator,
-both on free 127.0.0.1 ports, started and stopped here."""
+"""Helpers of the end-to-end tests: the real Makefile targets run as a user runs them, a
+boto3 client on the emulator to look at what they did, and the error lines they print."""
 
 from __future__ import annotations
 
@@ -11,19 +10,11 @@ import subprocess
 from pathlib import Path
 
 import boto3
-import pytest
 
-from tests.emulator import Emulator
+from tests.mwaa_files import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 STACK = "mwaa-test"
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    with Emulator(REGION, mwaa_folder=tmp_path_factory.mktemp("mwaa-emulator")) as running:
-        yield running
 
 
 def base_env(tmp: Path) -> dict[str, str]:
@@ -42,19 +33,6 @@ def base_env(tmp: Path) -> dict[str, str]:
         "http_proxy": dead_proxy,
         "no_proxy": "127.0.0.1,localhost",
     }
-
-
-@pytest.fixture
-def env(emulator, tmp_path) -> dict[str, str]:
-    """Environment of a user whose AWS is the emulators: fresh state for each test."""
-    emulator.reset()
-    # The emulated environment answers at once: ask again after 50 ms, not MWAA's 15 s.
-    return {**base_env(tmp_path), **emulator.client_environment(), "MWAA_STACK_POLL": "0.05s"}
-
-
-@pytest.fixture
-def mwaa(emulator):
-    return emulator.mwaa
 
 
 def make(env: dict[str, str], target: str, **variables: str) -> subprocess.CompletedProcess:
@@ -90,13 +68,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def deployed(env):
-    result = make(env, "deploy")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def destroy_at_a_terminal(env: dict[str, str], typed: bytes) -> tuple[int, str, str]:

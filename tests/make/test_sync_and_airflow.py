@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, make
 
 
 def bucket_of(env) -> str:
@@ -60,7 +59,7 @@ def test_sync_uploads_exactly_the_dag_files_and_deletes_only_when_asked(env, dep
 
 
 def environment(mwaa):
-    return mwaa_backend.only()
+    return mwaa.state.only()
 
 
 def latest_version(env, bucket: str, key: str) -> str:

@@ -1,12 +1,13 @@
-"""MWAA's own files, read by the tests themselves (not through ops.preflight.vendored, the
-code under test): what a verdict is expected to name."""
+"""Files the tests read themselves: MWAA's own (not through ops.preflight.vendored, the code
+under test), what a verdict is expected to name; and the project's root."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parents[2] / "vendor" / "mwaa"
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "vendor" / "mwaa"
 
 
 def mwaa_pin(version: str, package: str) -> str:

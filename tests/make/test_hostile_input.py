@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import ROOT, STACK, client, destroy_at_a_terminal, error_lines, make
+from tests.make.runs import ROOT, STACK, client, destroy_at_a_terminal, error_lines, make
 
 INJECTIONS = [
     "x;touch {marker}",
@@ -188,9 +187,9 @@ def test_delete_with_a_folder_without_dags_is_refused(env, bucket, tmp_path):
     assert keys(env, bucket) == ["dags/flow.py"]
 
 
-def test_delete_lists_what_it_deletes_and_keeps_what_the_environment_reads(env, bucket, dags):
+def test_delete_lists_what_it_deletes_and_keeps_what_the_environment_reads(env, bucket, dags, mwaa):
     assert sync(env, dags).returncode == 0
-    assert mwaa_backend.only().props["RequirementsS3Path"] == "dags/requirements.txt"
+    assert mwaa.state.only().props["RequirementsS3Path"] == "dags/requirements.txt"
     client(env, "s3").put_object(Bucket=bucket, Key="dags/stale.py", Body=b"x = 1\n")
     (dags / "requirements.txt").unlink()
     result = sync(env, dags, DELETE="yes")
@@ -353,7 +352,7 @@ def test_exit_status_is_2_for_bad_input_and_1_for_aws(env, silent_endpoint):
 )
 def test_input_is_checked_before_aws_is_even_configured(tmp_path, target, variables, message):
     """A user without any AWS configuration hears about the input first, not about AWS."""
-    from tests.ops.conftest import base_env
+    from tests.make.runs import base_env
 
     result = make(base_env(tmp_path), target, **variables)
     assert result.returncode != 0

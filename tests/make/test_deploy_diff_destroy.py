@@ -9,8 +9,7 @@ import sys
 
 from cfn_flip import load_yaml
 
-from tests.emulator.mwaa.models import mwaa_backend
-from tests.ops.conftest import REGION, ROOT, STACK, client, closed_port, destroy_at_a_terminal, error_lines, make
+from tests.make.runs import REGION, ROOT, STACK, client, closed_port, destroy_at_a_terminal, error_lines, make
 
 
 def stack(env) -> dict:
@@ -79,7 +78,7 @@ def test_parameter_change_deploys_as_an_update(env, deployed):
     assert {o["OutputKey"] for o in described["Outputs"]} == set(declared), "every output survives the update"
 
 
-def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed):
+def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed, mwaa):
     bucket = {o["OutputKey"]: o["OutputValue"] for o in stack(env)["Outputs"]}["EnvironmentBucketName"]
     s3 = client(env, "s3")
     s3.put_object(Bucket=bucket, Key="dags/keep_me.py", Body=b"x = 1\n")
@@ -96,7 +95,7 @@ def test_destroy_asks_first_and_keeps_the_bucket_and_its_objects(env, deployed):
     assert f"Kept: source bucket {bucket}" in result.stdout
     assert client(env, "cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["dags/keep_me.py"]
-    assert not mwaa_backend.environments, "the environment is gone with its stack"
+    assert not mwaa.state.environments, "the environment is gone with its stack"
 
 
 def test_bad_params_fail_in_one_line_before_touching_aws(env):
@@ -252,14 +251,14 @@ def test_the_existing_vpc_environment_deploys_into_a_given_vpc(env):
     assert len(ec2.describe_vpcs()["Vpcs"]) == 2, "the default VPC and the given one: nothing created"
 
 
-def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, deployed):
+def test_destroy_at_a_terminal_deletes_only_when_the_stack_name_is_typed(env, deployed, mwaa):
     code, out, err = destroy_at_a_terminal(env, b"yes\n")
     assert code != 0 and "Type the stack name" in out and "not confirmed; nothing deleted" in err
     assert stack(env)["StackStatus"] == "CREATE_COMPLETE"
     code, out, err = destroy_at_a_terminal(env, STACK.encode() + b"\n")
     assert code == 0, err
     assert re.search(r"^Stack mwaa-test deleted in \dm\d\ds\.$", out, re.M), out
-    assert not mwaa_backend.environments, "the environment is gone with its stack"
+    assert not mwaa.state.environments, "the environment is gone with its stack"
 
 
 def test_retention_on_a_running_environment_names_the_groups_mwaa_made_before_any_change(env, deployed, tmp_path):
