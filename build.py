@@ -22,7 +22,7 @@ import tomllib
 from pathlib import Path
 
 from templates.airflow_options import unchecked_version
-from templates.settings import SettingsError, from_mapping
+from templates.settings import Settings, SettingsError, from_mapping
 from templates.stack import HEADER, build_template, text_of
 
 ROOT = Path(__file__).resolve().parent
@@ -77,13 +77,13 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
         sources[TEMPLATE_NAME] = ("", {})
         for path in sorted(ENVIRONMENTS.glob("*.toml")):
             sources[f"mwaa-{path.stem}.yaml"] = (f"{path.relative_to(ROOT)}: ", read_toml(path))
-    templates = []
+    checked = []
     for where, settings_values in sources.values():
         try:
             settings = from_mapping(settings_values)
-            templates.append(build_template(settings))
         except SettingsError as err:
             raise UsageError(f"{where}{err}") from None
+        checked.append((where, settings))
         if settings.airflow_configuration_options and unchecked_version(settings.airflow_version):
             print(
                 f"build.py: note: {where}airflow_configuration_options checked for shape and MWAA's reserved "
@@ -91,7 +91,7 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
                 "(scripts/airflow_options.py makes one)",
                 file=sys.stderr,
             )
-    files = dict(zip(sources, render_all(templates), strict=True))
+    files = dict(zip(sources, render_all(checked), strict=True))
     for name, text in files.items():
         size = len(text.encode())
         if size > MAX_TEMPLATE_BYTES:
@@ -99,22 +99,24 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
     return files
 
 
-def render_all(templates: list) -> list[str]:
-    """Render on every core: PyYAML's pure-Python emitter is most of the build time.
-    Templates are built here (milliseconds) and shared out by size, largest first, so
-    the cores finish together; forked children write their share's YAML back through a
-    pipe.  A plain fork, not a process pool: the pool's imports and start-up cost as
-    much as one template.  A child that fails has its share written here, so an error
-    surfaces in this process, as without workers."""
-    workers = min(len(templates), os.cpu_count() or 1)
+def rendered(where: str, settings: Settings) -> str:
+    """One template's YAML; a setting only the build itself can refuse names its file."""
+    try:
+        return text_of(build_template(settings))
+    except SettingsError as err:
+        raise UsageError(f"{where}{err}") from None
+
+
+def render_all(checked: list[tuple[str, Settings]]) -> list[str]:
+    """Build and render on every core: settings are checked here first, then each forked
+    child builds and renders its share and writes the YAML back through a pipe.  A plain
+    fork, not a process pool: the pool's imports and start-up cost as much as one template.
+    A child that fails has its share made here, so an error surfaces in this process, as
+    without workers."""
+    workers = min(len(checked), os.cpu_count() or 1)
     if workers < 2 or not hasattr(os, "fork"):
-        return [text_of(t) for t in templates]
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for index in sorted(range(len(templates)), key=lambda i: -len(templates[i].resources)):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(index)
-        loads[lightest] += len(templates[index].resources)
+        return [rendered(*item) for item in checked]
+    shares = [list(range(len(checked)))[n::workers] for n in range(workers)]
     children = []
     for share in shares[1:]:
         read_end, write_end = os.pipe()
@@ -124,20 +126,20 @@ def render_all(templates: list) -> list[str]:
             try:
                 os.close(read_end)
                 with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
-                    json.dump([text_of(templates[i]) for i in share], pipe)
+                    json.dump([rendered(*checked[i]) for i in share], pipe)
             except BaseException:
                 code = 1
             os._exit(code)
         os.close(write_end)
         children.append((pid, read_end, share))
-    texts = {i: text_of(templates[i]) for i in shares[0]}
+    texts = {i: rendered(*checked[i]) for i in shares[0]}
     for pid, read_end, share in children:
         with os.fdopen(read_end, encoding="utf-8") as pipe:
             received = pipe.read()
         _, status = os.waitpid(pid, 0)
-        rendered = json.loads(received) if status == 0 else [text_of(templates[i]) for i in share]
-        texts.update(zip(share, rendered, strict=True))
-    return [texts[i] for i in range(len(templates))]
+        made = json.loads(received) if status == 0 else [rendered(*checked[i]) for i in share]
+        texts.update(zip(share, made, strict=True))
+    return [texts[i] for i in range(len(checked))]
 
 
 def orphans(out: Path, files: dict[str, str]) -> list[str]:

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from cfn_clean import cfn_literal_parser
 
 from templates import stack
 from templates.settings import from_mapping
@@ -58,7 +59,8 @@ def test_libyaml_and_pure_python_write_the_same_bytes_for_every_variant() -> Non
         text = to_yaml(template)
         assert text == to_yaml(template, pure_python=True) == template.to_yaml()
         if values in committed:
-            assert not stack._wrapped_flow_scalar(text), "a committed template left the fast path"
+            data = cfn_literal_parser(stack._sorted(template.to_dict()))
+            assert stack.fast_yaml(data) == text, "a committed template left the fast path"
 
 
 def test_libyaml_path_on_scalars_and_nestings_the_templates_do_not_have_yet() -> None:
