@@ -108,7 +108,9 @@ venvs: $(VENV)/.installed ## Create every venv and preflight's MWAA images (in p
 	@$(MAKE) --no-print-directory -j4 --output-sync=target $(AIRFLOW_VENV)/.installed $(AIRFLOW2_VENV)/.installed \
 		$(SECURITY_VENV)/.installed mwaa-images
 
-test: venvs check lint ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
+# Each step after the venvs exist, so that `make -jN test` never installs one venv twice at once.
+test: venvs ## Everything CI runs: out/ fresh, lint, template, operations and workflow tests
+	@$(MAKE) --no-print-directory check lint
 	@$(MAKE) --no-print-directory -j3 --output-sync=target test-template test-ops test-workflow
 
 test-airflow2: $(AIRFLOW2_VENV)/.installed ## The workflow tests on the newest Airflow 2 MWAA supports
