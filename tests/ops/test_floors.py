@@ -15,7 +15,7 @@ FLOORS = [
     {"text"},
     {"errors"},
     {"inputs", "console", "intrinsics", "rules", "sync_plan"},
-    {"overrides"},
+    {"overrides", "arguments"},
     {"aws"},
     {"cloudformation", "log_groups"},
     {"mwaa"},
