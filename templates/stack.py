@@ -148,7 +148,7 @@ def _node(value: object, tag: str | None = None, risky: list[str] | None = None)
                 # whose tag is not implicit (single quotes, double where the text has line breaks).
                 if isinstance(inner, str) or (name == "GetAtt" and isinstance(inner, list)):
                     text = ".".join(inner) if isinstance(inner, list) else inner
-                    return _scalar(f"!{name}", text, '"' if any(eol in text for eol in "\n\r") else "'", risky)
+                    return _scalar(f"!{name}", text, '"' if "\n" in text or "\r" in text else "'", risky)
                 return _node(inner, f"!{name}", risky)
         pairs = [(_node(key, None, risky), _node(item, None, risky)) for key, item in value.items()]
         return yaml.MappingNode(tag or TAG_MAP, pairs, flow_style=False)
@@ -180,7 +180,7 @@ def _float_text(value: float) -> str:
 def _string_style(value: str) -> str | None:
     """cfn-flip's ``string_representer``: literal for ten line breaks or more, folded for a
     long line, quoted for a leading zero."""
-    if sum(1 for eol in value if eol in "\n\r") >= STR_MAX_LINES_QUOTED:
+    if value.count("\n") + value.count("\r") >= STR_MAX_LINES_QUOTED:
         return "|"
     if len(value) >= config.max_col_width and "\n" not in value:
         return ">"
@@ -192,8 +192,8 @@ def _string_style(value: str) -> str | None:
 def _scalar(tag: str, value: str, style: str | None, risky: list[str] | None = None) -> yaml.ScalarNode:
     """cfn-tools' ``represent_scalar``: account ids quoted, line breaks double-quoted.  What
     libyaml writes otherwise than PyYAML goes to ``risky``."""
-    breaks = any(eol in value for eol in "\n\r")
-    if _ACCOUNT_ID.match(value):
+    breaks = "\n" in value or "\r" in value
+    if value[:1] == "0" and _ACCOUNT_ID.match(value):
         style = "'"
     elif style is None and breaks:
         style = '"'
