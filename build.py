@@ -108,17 +108,28 @@ def rendered(where: str, settings: Settings) -> str:
 
 
 def render_all(checked: list[tuple[str, Settings]]) -> list[str]:
-    """Build and render on every core: settings are checked here first, then each forked
-    child builds and renders its share and writes the YAML back through a pipe.  A plain
-    fork, not a process pool: the pool's imports and start-up cost as much as one template.
-    A child that fails has its share made here, so an error surfaces in this process, as
-    without workers."""
+    """Build and render on every core: settings are checked here first, then this process
+    and forked children take templates one at a time from a shared queue (a pipe holding one
+    byte per template: a read of one byte takes one, no two readers get the same), so the
+    cores finish together whatever each template costs; children write their YAML back
+    through a pipe.  A plain fork, not a process pool: the pool's imports and start-up cost
+    as much as one template.  What a failed child took is made here, so an error surfaces in
+    this process, as without workers."""
     workers = min(len(checked), os.cpu_count() or 1)
-    if workers < 2 or not hasattr(os, "fork"):
+    if workers < 2 or not hasattr(os, "fork") or len(checked) > 255:
         return [rendered(*item) for item in checked]
-    shares = [list(range(len(checked)))[n::workers] for n in range(workers)]
+    queue_out, queue_in = os.pipe()
+    os.write(queue_in, bytes(range(len(checked))))
+    os.close(queue_in)
+
+    def take() -> dict[int, str]:
+        made = {}
+        while taken := os.read(queue_out, 1):
+            made[taken[0]] = rendered(*checked[taken[0]])
+        return made
+
     children = []
-    for share in shares[1:]:
+    for _ in range(workers - 1):
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write YAML, send it, leave without the parent's cleanup
@@ -126,20 +137,22 @@ def render_all(checked: list[tuple[str, Settings]]) -> list[str]:
             try:
                 os.close(read_end)
                 with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
-                    json.dump([rendered(*checked[i]) for i in share], pipe)
+                    json.dump(take(), pipe)
             except BaseException:
                 code = 1
             os._exit(code)
         os.close(write_end)
-        children.append((pid, read_end, share))
-    texts = {i: rendered(*checked[i]) for i in shares[0]}
-    for pid, read_end, share in children:
+        children.append((pid, read_end))
+    texts = take()
+    os.close(queue_out)
+    for pid, read_end in children:
         with os.fdopen(read_end, encoding="utf-8") as pipe:
             received = pipe.read()
         _, status = os.waitpid(pid, 0)
-        made = json.loads(received) if status == 0 else [rendered(*checked[i]) for i in share]
-        texts.update(zip(share, made, strict=True))
-    return [texts[i] for i in range(len(checked))]
+        if status == 0:
+            texts.update({int(index): text for index, text in json.loads(received).items()})
+    # Whatever a failed child took (nothing, unless it failed): made here, raising here.
+    return [texts[i] if i in texts else rendered(*checked[i]) for i in range(len(checked))]
 
 
 def orphans(out: Path, files: dict[str, str]) -> list[str]:
