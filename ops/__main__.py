@@ -22,7 +22,7 @@ from . import inputs
 from .arguments import parse_args
 from .aws import Aws, Timeouts, describe
 from .errors import OpsError, ShapeError, fail
-from .inputs import AIRFLOW_VERSION, PROFILE, REGION, checked, duration, flag, path, tree
+from .inputs import AIRFLOW_VERSION, PROFILE, REGION, checked, duration, flag, path
 from .text import printable
 
 # Waits longer by default than a request: a sync follows one environment update (MWAA: 10-30 min).
@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
         from . import preflight
         from .overrides import default_template
 
-        dags = tree("DAGS", args.dags, "dags")
-        plugins = tree("PLUGINS", args.plugins, "plugins")
-        startup = path("STARTUP", args.startup, "startup.sh")
+        dags, plugins, startup = inputs.sources({"DAGS": args.dags, "PLUGINS": args.plugins, "STARTUP": args.startup})
         template = path("TEMPLATE", args.template, str(default_template(env)))
         version = checked("AIRFLOW_VERSION", args.airflow_version, AIRFLOW_VERSION, "a version such as 3.3.1")
         syncing = args.action == "sync"
@@ -85,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if syncing and flag("SKIP_PREFLIGHT", args.skip_preflight):
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
         else:
-            given = frozenset(name for name, value in (("PLUGINS", args.plugins), ("STARTUP", args.startup)) if value)
-            checked_target = preflight.target(template, version, dags, plugins, startup, region or "", given)
+            checked_target = preflight.target(template, version, dags, plugins, startup, region or "")
             preflight.run(checked_target, timeouts.total)
             if not syncing:
                 return 0

@@ -86,6 +86,25 @@ def tree(name: str, value: str, default: str) -> Path:
     return folder
 
 
+def sources(values: dict[str, str]) -> tuple[Path, Path, Path]:
+    """DAGS, PLUGINS and STARTUP of ``make sync`` and ``make preflight`` (``values`` maps each
+    name to what was typed, empty when not given): DAGS a folder; PLUGINS (a folder or a
+    plugins.zip) and STARTUP (a script) may be absent unless named, and a STARTUP that exists
+    is a file."""
+    dags = tree("DAGS", values.get("DAGS", ""), "dags")
+    plugins = tree("PLUGINS", values.get("PLUGINS", ""), "plugins")
+    startup = path("STARTUP", values.get("STARTUP", ""), "startup.sh")
+    if not dags.is_dir():
+        raise UsageError(f"DAGS: {dags} is not a folder")
+    for name, where in (("PLUGINS", plugins), ("STARTUP", startup)):
+        if values.get(name) and not where.exists():
+            what = "folder or plugins.zip" if name == "PLUGINS" else "script"
+            raise UsageError(f"{name}: {where} does not exist; name the {what}, or leave {name} out")
+    if startup.exists() and not startup.is_file():
+        raise UsageError(f"STARTUP: {startup} is not a file")
+    return dags, plugins, startup
+
+
 def environment(value: str) -> str:
     """ENV: a label, unless it has no ``environments/<env>.toml`` and is that close to one that
     does (``prdd`` for ``prd``): a typo would take ``out/mwaa.yaml`` and another environment's

@@ -97,8 +97,6 @@ class Bucket:
 def sync(
     aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path | None, delete: bool, wait: bool = True
 ) -> int:
-    if not dags.is_dir():
-        raise UsageError(f"DAGS: {dags} is not a folder")
     files = local_files(dags, "DAGS")
     if delete and not any(name.endswith(DAG_SUFFIXES) for name in files):
         raise UsageError(
@@ -110,8 +108,6 @@ def sync(
         plugin_bytes = zip_folder(plugins)
     elif plugins is not None and plugins.is_file() and plugins.suffix == ".zip":
         plugin_bytes = plugins.read_bytes()  # a plugins.zip of the team's own: uploaded as it is
-    if startup is not None and startup.exists() and not startup.is_file():
-        raise UsageError(f"STARTUP: {startup} is not a file")
     startup_bytes = startup.read_bytes() if startup is not None and startup.is_file() else None
 
     outputs = outputs_of(aws, stack)

@@ -72,27 +72,18 @@ def target(
     plugins: Path,
     startup: Path,
     region: str = "",
-    given: frozenset = frozenset(),
 ) -> Target:
     """The environment's Airflow version (or ``version``, to check an upgrade), import timeout
     and configuration options from ``template``; one line and exit 2 for what cannot be
-    checked.  ``given``: the paths the user named (PLUGINS, STARTUP), which must exist."""
+    checked.  The folders and files are ``inputs.sources``' (DAGS a folder, STARTUP a file)."""
     _, body = read_template(template)
     declared: dict[str, Any] = body.get("Parameters", {}).get("AirflowVersion", {})
     known = [str(v) for v in declared.get("AllowedValues", RELEASES)]
     version = version or str(declared.get("Default", ""))
     if version not in known or version not in RELEASES:
         raise UsageError(f"AIRFLOW_VERSION={version!r}: the project knows Airflow {', '.join(known)}")
-    if not dags.is_dir():
-        raise UsageError(f"DAGS: {dags} is not a folder")
     if (dags / "requirements.txt").exists() and not (dags / "requirements.txt").is_file():
         raise UsageError(f"DAGS: {dags / 'requirements.txt'} is not a file")
-    for name, path in (("PLUGINS", plugins), ("STARTUP", startup)):
-        if name in given and not path.exists():
-            what = "folder or plugins.zip" if name == "PLUGINS" else "script"
-            raise UsageError(f"{name}: {path} does not exist; name the {what}, or leave {name} out")
-    if "STARTUP" in given and not startup.is_file():
-        raise UsageError(f"STARTUP: {startup} is not a file")
     properties = body.get("Resources", {}).get("MwaaEnvironment", {}).get("Properties", {})
     raw = properties.get("AirflowConfigurationOptions", {})
     options = (

@@ -89,3 +89,19 @@ def destroy_at_a_terminal(env: dict[str, str], typed: bytes) -> tuple[int, str, 
         os.close(controller)
         os.close(terminal)
     return proc.returncode, out, err
+
+
+def sync(env: dict[str, str], dags: Path, **variables: str) -> subprocess.CompletedProcess:
+    """make sync without its preflight (tests/make/test_preflight.py proves sync runs it): for
+    what sync itself uploads and refuses; the preflight would add seconds to each.  The test's
+    own plugins and startup script beside ``dags`` when it made them (a path named must exist)."""
+    variables.setdefault("SKIP_PREFLIGHT", "1")
+    for name, beside in (("PLUGINS", dags.parent / "plugins"), ("STARTUP", dags.parent / "startup.sh")):
+        if beside.exists():
+            variables.setdefault(name, str(beside))
+    return make(env, "sync", DAGS=str(dags), **variables)
+
+
+def keys(env: dict[str, str], bucket: str) -> list[str]:
+    """Every key in ``bucket``, sorted."""
+    return sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))

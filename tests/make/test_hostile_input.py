@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.make.runs import ROOT, STACK, client, destroy_at_a_terminal, error_lines, make
+from tests.make.runs import ROOT, STACK, client, destroy_at_a_terminal, error_lines, keys, make, sync
 
 INJECTIONS = [
     "x;touch {marker}",
@@ -120,23 +120,6 @@ def test_a_flag_that_is_neither_yes_nor_no_is_a_mistake(env, deployed, variable,
 def bucket(env, deployed) -> str:
     outputs = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}["EnvironmentBucketName"]
-
-
-def keys(env, bucket: str) -> list[str]:
-    return sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))
-
-
-def sync(env, dags, **variables):
-    """make sync without its preflight (test_preflight.py covers that): these are sync's own refusals."""
-    variables.setdefault("SKIP_PREFLIGHT", "1")
-    return make(
-        env,
-        "sync",
-        DAGS=str(dags),
-        PLUGINS=str(dags.parent / "plugins"),
-        STARTUP=str(dags.parent / "startup.sh"),
-        **variables,
-    )
 
 
 @pytest.fixture

@@ -175,6 +175,15 @@ def test_a_named_plugins_or_startup_path_that_does_not_exist_is_refused(offline,
     assert f"{name}: {tree / 'nowhere'} does not exist" in line
 
 
+@pytest.mark.parametrize("name", ["PLUGINS", "STARTUP"])
+def test_a_sync_without_preflight_refuses_a_named_path_that_does_not_exist_too(env, tree, name):
+    result = make(env, "sync", DAGS=str(tree / "dags"), SKIP_PREFLIGHT="1", **{name: str(tree / "nowhere")})
+    assert result.returncode == 2
+    [line] = error_lines(result)
+    assert f"{name}: {tree / 'nowhere'} does not exist" in line
+    assert "SKIP_PREFLIGHT" not in result.stderr, "refused before anything else, the warning included"
+
+
 def test_every_broken_part_is_reported_at_once(offline, tree):
     dags = tree / "dags"
     with (dags / "requirements.txt").open("a") as requirements:

@@ -8,16 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.make.runs import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, keys, make, sync
 
 
 def bucket_of(env) -> str:
     outputs = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}["EnvironmentBucketName"]
-
-
-def keys(env, bucket: str) -> list[str]:
-    return sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
 @pytest.fixture
@@ -29,15 +25,6 @@ def dags(tmp_path: Path) -> Path:
     (folder / "sub").mkdir()
     (folder / "sub" / "helper.py").write_text("HELP = 1\n")
     return folder
-
-
-def sync(env, dags: Path, **variables: str):
-    """make sync without its preflight (test_preflight.py proves sync runs it): these tests are
-    about what sync uploads, and the preflight would add seconds to each."""
-    variables.setdefault("PLUGINS", str(dags.parent / "plugins"))
-    variables.setdefault("STARTUP", str(dags.parent / "startup.sh"))
-    variables.setdefault("SKIP_PREFLIGHT", "1")
-    return make(env, "sync", DAGS=str(dags), **variables)
 
 
 def test_sync_uploads_exactly_the_dag_files_and_deletes_only_when_asked(env, deployed, dags):
