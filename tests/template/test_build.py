@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from cfn_clean import cfn_literal_parser
 
-from templates import stack
+from templates import emit
+from templates.emit import LIBYAML, to_yaml
 from templates.settings import from_mapping
-from templates.stack import LIBYAML, build_template, to_yaml
+from templates.stack import build_template
 from tests.template.conftest import COMMITTED, ROOT, assert_refused, run_build_py
 
 MAX_TEMPLATE_BYTES = 51_200
@@ -59,8 +60,8 @@ def test_libyaml_and_pure_python_write_the_same_bytes_for_every_variant() -> Non
         text = to_yaml(template)
         assert text == to_yaml(template, pure_python=True) == template.to_yaml()
         if values in committed:
-            data = cfn_literal_parser(stack._sorted(template.to_dict()))
-            assert stack.fast_yaml(data) == text, "a committed template left the fast path"
+            data = cfn_literal_parser(emit._sorted(template.to_dict()))
+            assert emit.fast_yaml(data) == text, "a committed template left the fast path"
 
 
 def test_libyaml_path_on_scalars_and_nestings_the_templates_do_not_have_yet() -> None:
