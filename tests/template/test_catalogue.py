@@ -23,7 +23,7 @@ READERS = [
     ROOT / "build.py",
 ]
 # (Statuses are not among them: the emulator must answer them as strings; that every wait
-# classifies them through the catalogue is proven by tests/ops/test_watch.py.)
+# classifies them through the catalogue is proven by tests/make/test_watch.py.)
 FACTS = {
     "log modules": {m.configuration for m in catalogue.LOG_MODULES} | {"DAGProcessing", "WebServer"},
     "Airflow versions": set(catalogue.AIRFLOW_VERSIONS),
