@@ -24,6 +24,7 @@ from pathlib import Path
 from templates.airflow_options import unchecked_version
 from templates.settings import Settings, SettingsError, from_mapping
 from templates.stack import HEADER, build_template, text_of
+from templates.target import split_target
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATE_NAME = "mwaa.yaml"
@@ -46,14 +47,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def read_toml(path: Path) -> dict[str, object]:
+    """A settings file's settings; its ``[target]`` (where the environment deploys, for ops) is
+    checked and left out (templates/target.py)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise UsageError(f"settings file {path} is not UTF-8 text") from None
     except OSError as err:
         raise UsageError(f"cannot read settings file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"settings file {path} is not valid TOML: {err}") from None
+    try:
+        return split_target(values)[0]
+    except SettingsError as err:
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        raise UsageError(f"{shown}: {err}") from None
 
 
 def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str, object]:

@@ -18,11 +18,13 @@ import sys
 from collections.abc import Callable
 from functools import partial
 
+from templates.target import REGION
+
 from . import inputs
 from .arguments import parse_args
-from .aws import Aws, Timeouts, describe
+from .aws import Aws, Timeouts, check_target, describe
 from .errors import OpsError, ShapeError, fail
-from .inputs import AIRFLOW_VERSION, PROFILE, REGION, checked, duration, flag, path
+from .inputs import AIRFLOW_VERSION, PROFILE, checked, duration, flag, path
 from .text import printable
 
 # Waits longer by default than a request: a sync follows one environment update (MWAA: 10-30 min).
@@ -45,7 +47,19 @@ def run(args: argparse.Namespace) -> int:
         # A floor: a wait asks AWS at most 20 times a second, however small POLL is.
         poll=duration("POLL", args.poll, Timeouts.poll, limit=600, floor=POLL_FLOOR),
     )
+    # Where the environment deploys, if its settings file says: REGION may not say otherwise,
+    # and every command that talks to AWS checks the account first (``connect``).
+    pin = None if args.action in ("review", "preflight") else inputs.target(env)
+    region = inputs.region_of(region, pin, env)
+
+    def connect() -> Aws:
+        aws = Aws(region, profile, timeouts)
+        if pin is not None:
+            check_target(aws, env, pin)
+        return aws
+
     action: Callable[[Aws], int | None]
+    aws: Aws | None = None
     if args.action == "review":  # offline: no AWS session is ever made
         from . import review
 
@@ -59,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
         template = path("TEMPLATE", args.template, str(default_template(env)))
         deployment = prepare(template, args.params, name, env)
+        aws = connect()
         if args.action == "deploy":
             action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
         else:
@@ -80,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         syncing = args.action == "sync"
         delete = syncing and flag("DELETE", args.delete)
         wait = syncing and not flag("NOWAIT", args.nowait)
-        if syncing and flag("SKIP_PREFLIGHT", args.skip_preflight):
+        skip = syncing and flag("SKIP_PREFLIGHT", args.skip_preflight)
+        aws = connect() if syncing else None
+        if skip:
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
         else:
             checked_target = preflight.target(template, version, dags, plugins, startup, region or "")
@@ -92,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete, wait=wait)
     else:
         action = _aws_action(args, name)
-    return action(Aws(region, profile, timeouts)) or 0
+    return action(aws or connect()) or 0
 
 
 def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | None]:

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import OpsError
+from templates.target import Target
+
+from .errors import OpsError, UsageError
 
 T = TypeVar("T")
 
@@ -112,6 +114,25 @@ class Aws:
     def _too_long(self, args: tuple[str, ...]) -> str:
         bound = int(self.timeouts.total)
         return f"`aws {' '.join(args[:2])}` did not finish within {bound} s (TIMEOUT=... raises the bound)"
+
+
+def check_target(aws: Aws, env: str, target: Target) -> None:
+    """Refuse, before anything else is sent, a session in another region or with credentials
+    of another account than ``environments/<env>.toml`` pins (``[target]``)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    where = f"environments/{env}.toml [target]"
+    if aws.region != target.region:
+        raise UsageError(f"environment {env} is pinned to region {target.region} ({where}), not {aws.region}")
+    try:
+        account = aws.client("sts").get_caller_identity()["Account"]
+    except (BotoCoreError, ClientError) as err:
+        raise OpsError(f"cannot tell which account these credentials are for: {describe(err)}") from None
+    if account != target.account_id:
+        raise UsageError(
+            f"these credentials are for account {account}; environment {env} is pinned to account "
+            f"{target.account_id} ({where}): nothing sent"
+        )
 
 
 class Background:

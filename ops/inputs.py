@@ -13,10 +13,13 @@ import difflib
 import json
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from templates.catalogue import LOG_MODULES
+from templates.errors import SettingsError
+from templates.target import Target, split_target
 
 from .errors import UsageError
 
@@ -28,7 +31,6 @@ TASK_ID = re.compile(r"[A-Za-z0-9_.-]{0,250}")
 # Airflow's KEY_REGEX and ID length limit: what a DAG id may be, checked before it reaches a URL.
 DAG_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 AIRFLOW_VERSION = re.compile(r"([0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2})?")  # empty: the template's
-REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-[0-9]{1,2}")
 PROFILE = re.compile(r"[A-Za-z0-9_.@+=,/:][A-Za-z0-9_.@+=,/: -]{0,127}")
 DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -103,6 +105,30 @@ def sources(values: dict[str, str]) -> tuple[Path, Path, Path]:
     if startup.exists() and not startup.is_file():
         raise UsageError(f"STARTUP: {startup} is not a file")
     return dags, plugins, startup
+
+
+def target(env: str) -> Target | None:
+    """The ``[target]`` of ``environments/<env>.toml`` (the account and region its stack belongs
+    to), or None when the file or the table is absent."""
+    settings_file = Path("environments") / f"{env}.toml"
+    if not settings_file.is_file():
+        return None
+    try:
+        values = tomllib.loads(settings_file.read_text(encoding="utf-8"))
+        return split_target(values)[1]
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError) as err:
+        raise UsageError(f"{settings_file}: {err}") from None
+
+
+def region_of(region: str, target: Target | None, env: str) -> str:
+    """The session's region: the pinned one; REGION, when given, may not say otherwise."""
+    if target is None:
+        return region
+    if region and region != target.region:
+        raise UsageError(
+            f"REGION={region}: environment {env} is pinned to {target.region} (environments/{env}.toml [target])"
+        )
+    return target.region
 
 
 def environment(value: str) -> str:

@@ -35,7 +35,8 @@ def base_env(tmp: Path) -> dict[str, str]:
     }
 
 
-def make(env: dict[str, str], target: str, **variables: str) -> subprocess.CompletedProcess:
+def make(env: dict[str, str], target: str, *, project: Path = ROOT, **variables: str) -> subprocess.CompletedProcess:
+    """``make target`` in ``project`` (the repository, or a copy of it) as a user types it."""
     command = [
         "make",
         "--no-print-directory",
@@ -45,7 +46,7 @@ def make(env: dict[str, str], target: str, **variables: str) -> subprocess.Compl
         *(f"{k}={v}" for k, v in variables.items()),
     ]
     return subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+        command, cwd=project, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
     )
 
 

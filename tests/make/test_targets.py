@@ -1,0 +1,65 @@
+"""``[target]`` in an environment's settings file pins it to one account and region: every
+command that talks to AWS for it checks both first and refuses, in one line, before
+anything else is sent.  The emulator's credentials are account 123456789012 (moto's)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.make.runs import ROOT, client, error_lines, make
+
+EMULATED_ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "111111111111"
+AWS_TARGETS = ["deploy", "diff", "sync", "destroy", "trigger", "status", "logs", "drift", "outputs", "ui", "airflow"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project whose environments are ``elsewhere`` (pinned to another account)
+    and ``here`` (pinned to the emulator's): the repository's own environments stay as they
+    are.  The venv is the repository's (a link; the pins' times are kept, so make does not
+    rebuild it)."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("Makefile", "build.py", *(p.name for p in ROOT.glob("requirements*"))):
+        shutil.copy2(ROOT / name, copy / name)
+    for folder in ("ops", "templates", "out", "dags"):
+        shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    (copy / "environments").mkdir()
+    for env, account in (("elsewhere", OTHER_ACCOUNT), ("here", EMULATED_ACCOUNT)):
+        pinned = f'[target]\naccount_id = "{account}"\nregion = "eu-west-1"\n'
+        (copy / "environments" / f"{env}.toml").write_text(pinned)
+    return copy
+
+
+@pytest.mark.parametrize("target", AWS_TARGETS)
+def test_credentials_of_another_account_are_refused_before_anything_is_sent(env, mwaa, project, target):
+    result = make(env, target, project=project, ENV="elsewhere", YES="1", DAGS=str(project / "dags"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = error_lines(result)
+    assert EMULATED_ACCOUNT in line and OTHER_ACCOUNT in line and "nothing sent" in line, line
+    assert client(env, "cloudformation").describe_stacks()["Stacks"] == [], "no stack made or read"
+    assert mwaa.requests == [], "the MWAA API was never asked"
+    assert "preflight" not in result.stdout, "refused before the preflight's work, not after"
+
+
+def test_region_given_otherwise_than_the_pin_is_refused(env, project):
+    result = make(env, "outputs", project=project, ENV="here", REGION="us-east-1")
+    assert result.returncode == 2
+    [line] = error_lines(result)
+    assert "REGION=us-east-1" in line and "pinned to eu-west-1" in line
+
+
+def test_the_pinned_account_and_region_deploy_and_answer(env, project):
+    deployed = make(env, "deploy", project=project, ENV="here", STACK_NAME="mwaa-here")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    outputs = make(env, "outputs", project=project, ENV="here", STACK_NAME="mwaa-here")
+    assert outputs.returncode == 0 and "MwaaEnvironmentName" in outputs.stdout, outputs.stderr
+
+
+def test_an_environment_without_a_target_deploys_wherever_the_credentials_point(env):
+    assert make(env, "deploy").returncode == 0
