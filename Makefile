@@ -34,7 +34,7 @@ unexport $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(
 MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
-.PHONY: venvs bench-tests mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
+.PHONY: venvs bench-tests environments mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
 	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
@@ -134,6 +134,9 @@ bench-tests: $(VENV)/.installed ## Wall time of each test suite and its slowest 
 
 deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
 	@$(OPS) deploy
+
+environments: $(VENV)/.installed ## Every environment, its stack, template and pinned account and region (FORMAT=json: the pinned ones, for a pipeline)
+	@$(OPS) environments
 
 review: $(VENV)/.installed ## What a change to out/ does, offline: make review [BASE=origin/main] [FORMAT=text|markdown|json] [ALLOW=Id,...] [OLD=a.yaml NEW=b.yaml]
 	@$(OPS) review

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # Where the environment deploys, if its settings file says: REGION may not say otherwise,
     # and every command that talks to AWS checks the account first (``connect``).
-    pin = None if args.action in ("review", "preflight") else inputs.target(env)
+    pin = None if args.action in ("review", "preflight", "environments") else inputs.target(env)
     region = inputs.region_of(region, pin, env)
 
     def connect() -> Aws:
@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
 
     action: Callable[[Aws], int | None]
     aws: Aws | None = None
+    if args.action == "environments":  # offline
+        from . import environments
+
+        return environments.run(inputs.listing_format(args.format))
     if args.action == "review":  # offline: no AWS session is ever made
         from . import review
 

@@ -50,6 +50,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.add_argument("--delete", default=env("DELETE"), help="flag: also delete S3 objects the folder lacks")
             p.add_argument("--skip-preflight", default=env("SKIP_PREFLIGHT"), help="flag: upload unchecked")
             p.add_argument("--nowait", default=env("NOWAIT"), help="flag: do not wait for the environment update")
+    p = sub.add_parser("environments")
+    p.add_argument("--format", default=env("FORMAT", "text"), help="text or json (FORMAT)")
     p = sub.add_parser("review")
     p.add_argument("--base", default=env("BASE", "HEAD"), help="git revision out/ is compared with (BASE)")
     p.add_argument("--old", default=env("OLD"), help="compare this template file (OLD) ...")

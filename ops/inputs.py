@@ -202,6 +202,13 @@ def review_format(value: str) -> str:
     return value
 
 
+def listing_format(value: str) -> str:
+    value = value.strip() or "text"
+    if value not in ("text", "json"):
+        raise UsageError(f"FORMAT={value!r}: text or json")
+    return value
+
+
 def allowed_ids(value: str) -> frozenset[str]:
     """ALLOW: the dangers a review accepts, logical ids separated by commas."""
     names = [n.strip() for n in value.split(",") if n.strip()]

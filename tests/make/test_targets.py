@@ -4,6 +4,7 @@ anything else is sent.  The emulator's credentials are account 123456789012 (mot
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -63,3 +64,33 @@ def test_the_pinned_account_and_region_deploy_and_answer(env, project):
 
 def test_an_environment_without_a_target_deploys_wherever_the_credentials_point(env):
     assert make(env, "deploy").returncode == 0
+
+
+def test_make_environments_lists_each_with_its_pin_and_json_the_pinned_ones_only(env, project):
+    (project / "environments" / "loose.toml").write_text('environment_class = "mw1.small"\n')
+    listed = make(env, "environments", project=project)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in listed.stdout.splitlines()[2:]}
+    assert rows["elsewhere"][2:] == [OTHER_ACCOUNT, "eu-west-1"] and rows["loose"][2:] == ["not", "pinned"]
+    as_json = make(env, "environments", project=project, FORMAT="json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [
+        {
+            "name": name,
+            "stack": f"mwaa-{name}",
+            "template": "out/mwaa.yaml",
+            "account_id": account,
+            "region": "eu-west-1",
+        }
+        for name, account in (("elsewhere", OTHER_ACCOUNT), ("here", EMULATED_ACCOUNT))
+    ]
+    bad = make(env, "environments", project=project, FORMAT="yaml")
+    assert bad.returncode == 2 and error_lines(bad) == ["mwaa-stack: error: FORMAT='yaml': text or json"]
+
+
+def test_a_settings_file_whose_name_is_no_environment_label_is_refused(env, project):
+    (project / "environments" / "two words;rm.toml").write_text("")
+    result = make(env, "environments", project=project, FORMAT="json")
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = error_lines(result)
+    assert "two words;rm.toml: the name is not an environment label" in line

@@ -20,7 +20,7 @@ FLOORS = [
     {"cloudformation", "log_groups"},
     {"mwaa"},
     {"progress"},
-    {"stack", "sync", "status", "logs", "airflow", "preflight", "review"},
+    {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments"},
     {"__main__"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
