@@ -63,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "environments":  # offline
         from . import environments
 
-        return environments.run(inputs.listing_format(args.format))
+        return environments.run(inputs.output_format(args.format, inputs.LISTING_FORMATS))
     if args.action == "review":  # offline: no AWS session is ever made
         from . import review
 
         old = path("OLD", args.old, "") if args.old else None
         new = path("NEW", args.new, "") if args.new else None
-        form, allow = inputs.review_format(args.format), inputs.allowed_ids(args.allow)
+        form, allow = inputs.output_format(args.format, inputs.REVIEW_FORMATS), inputs.allowed_ids(args.allow)
         return review.run(args.base.strip() or "HEAD", old, new, form, allow)
     if args.action in ("deploy", "diff"):
         from . import stack

@@ -117,13 +117,11 @@ class Aws:
 
 
 def check_target(aws: Aws, env: str, target: Target) -> None:
-    """Refuse, before anything else is sent, a session in another region or with credentials
-    of another account than ``environments/<env>.toml`` pins (``[target]``)."""
+    """Refuse, before anything else is sent, credentials of another account than
+    ``environments/<env>.toml`` pins (``[target]``); the session is in the pinned region
+    already (``inputs.region_of``)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    where = f"environments/{env}.toml [target]"
-    if aws.region != target.region:
-        raise UsageError(f"environment {env} is pinned to region {target.region} ({where}), not {aws.region}")
     try:
         account = aws.client("sts").get_caller_identity()["Account"]
     except (BotoCoreError, ClientError) as err:
@@ -131,7 +129,7 @@ def check_target(aws: Aws, env: str, target: Target) -> None:
     if account != target.account_id:
         raise UsageError(
             f"these credentials are for account {account}; environment {env} is pinned to account "
-            f"{target.account_id} ({where}): nothing sent"
+            f"{target.account_id} (environments/{env}.toml [target]): nothing sent"
         )
 
 

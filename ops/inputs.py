@@ -37,7 +37,8 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 PATH_MAX = 4096
 # TYPE of `make logs` -> MWAA's LoggingConfiguration key; task first, the default.
 LOG_TYPES = {m.log_type: m.configuration for m in sorted(LOG_MODULES, key=lambda m: m.log_type != "task")}
-REVIEW_FORMATS = ("text", "markdown", "json")
+REVIEW_FORMATS = ("text", "markdown", "json")  # make review
+LISTING_FORMATS = ("text", "json")  # make environments
 ALLOWED_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
 
@@ -195,17 +196,11 @@ def log_filter(kind: str, dag: str, run: str, task: str) -> tuple[str, str, str,
     )
 
 
-def review_format(value: str) -> str:
+def output_format(value: str, formats: tuple[str, ...]) -> str:
+    """FORMAT: one of ``formats``; empty is text."""
     value = value.strip() or "text"
-    if value not in REVIEW_FORMATS:
-        raise UsageError(f"FORMAT={value!r}: one of {', '.join(REVIEW_FORMATS)}")
-    return value
-
-
-def listing_format(value: str) -> str:
-    value = value.strip() or "text"
-    if value not in ("text", "json"):
-        raise UsageError(f"FORMAT={value!r}: text or json")
+    if value not in formats:
+        raise UsageError(f"FORMAT={value!r}: one of {', '.join(formats)}")
     return value
 
 

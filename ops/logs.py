@@ -52,11 +52,12 @@ def logs(
     group = group_of(environment, kind)
     prefix, pattern = stream_filter(dag, run, task)
     client = aws.client("logs")
-    start = [int((time.time() - since) * 1000)]  # where the next read starts (ms)
+    start = int((time.time() - since) * 1000)  # where the next read starts (ms)
     seen: set[str] = set()
 
     def printed() -> int | None:
-        start[0] = _print_events(client, group, start[0], prefix, pattern, seen)
+        nonlocal start
+        start = _print_events(client, group, start, prefix, pattern, seen)
         return None if follow else 0
 
     timeouts = replace(aws.timeouts, poll=min(aws.timeouts.poll, FOLLOW_POLL_SECONDS))

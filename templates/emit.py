@@ -27,7 +27,7 @@ class _SortedDumper(Dumper):
     """cfn-flip's dumper (short-form intrinsics, its string styles and indentation) over plain
     dicts already in sorted order.  troposphere's ``to_yaml`` goes through cfn-flip's ODict,
     whose ``items()`` builds a class per key to keep the order: half the build time, for an
-    order ``json.dumps(sort_keys=True)`` already gives.  Scalar analyses are remembered:
+    order ``_sorted`` already gives.  Scalar analyses are remembered:
     keys and values repeat across a template and the analysis depends on the text alone.
     The pure-Python path, where PyYAML was built without libyaml; same bytes as troposphere
     (tests/template/test_build.py)."""

@@ -34,8 +34,7 @@ def split_target(values: dict[str, object]) -> tuple[dict[str, object], Target |
     table = values["target"]
     if not isinstance(table, dict):
         raise SettingsError("target", table, "a table: [target] with account_id and region")
-    unknown = sorted(set(table) - set(KEYS))
-    if unknown or set(table) != set(KEYS):
+    if set(table) != set(KEYS):
         raise SettingsError("target", table, "account_id and region, both, nothing else")
     account, region = table["account_id"], table["region"]
     if not isinstance(account, str) or not ACCOUNT_ID.fullmatch(account):

@@ -85,7 +85,7 @@ def test_make_environments_lists_each_with_its_pin_and_json_the_pinned_ones_only
         for name, account in (("elsewhere", OTHER_ACCOUNT), ("here", EMULATED_ACCOUNT))
     ]
     bad = make(env, "environments", project=project, FORMAT="yaml")
-    assert bad.returncode == 2 and error_lines(bad) == ["mwaa-stack: error: FORMAT='yaml': text or json"]
+    assert bad.returncode == 2 and error_lines(bad) == ["mwaa-stack: error: FORMAT='yaml': one of text, json"]
 
 
 def test_a_settings_file_whose_name_is_no_environment_label_is_refused(env, project):
