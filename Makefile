@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER
+	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER ROLE_ARN
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -132,7 +132,7 @@ bench: $(VENV)/.installed $(AIRFLOW_VENV)/.installed ## Build time and memory of
 bench-tests: $(VENV)/.installed ## Wall time of each test suite and its slowest tests (TOGETHER=1: also the suites side by side)
 	@$(PY) -m scripts.bench_suites
 
-deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5"
+deploy: $(VENV)/.installed ## Create or update the stack: make deploy ENV=prd PARAMS="MaxWorkers=5" [ROLE_ARN=CloudFormation's role]
 	@$(OPS) deploy
 
 environments: $(VENV)/.installed ## Every environment, its stack, template and pinned account and region (FORMAT=json: the pinned ones, for a pipeline)

@@ -22,13 +22,17 @@ import tomllib
 from pathlib import Path
 
 from templates.airflow_options import unchecked_version
+from templates.pipeline import Pipeline, PipelineEnvironment, environment_names
 from templates.settings import Settings, SettingsError, from_mapping
-from templates.stack import HEADER, build_template, text_of
-from templates.target import split_target
+from templates.stack import HEADER, build_ci_roles_template, build_template, text_of
+from templates.target import Target, split_target
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATE_NAME = "mwaa.yaml"
 ENVIRONMENTS = ROOT / "environments"
+# The CI roles (templates/pipeline.py): built when the file is there.
+PIPELINE = ROOT / "pipeline.toml"
+CI_ROLES_NAME = "mwaa-ci-roles.yaml"
 # `aws cloudformation deploy` uploads larger templates to S3 and then needs --s3-bucket.
 MAX_TEMPLATE_BYTES = 51_200
 
@@ -46,22 +50,50 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_toml(path: Path) -> dict[str, object]:
-    """A settings file's settings; its ``[target]`` (where the environment deploys, for ops) is
-    checked and left out (templates/target.py)."""
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def _table(path: Path) -> dict[str, object]:
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise UsageError(f"settings file {path} is not UTF-8 text") from None
     except OSError as err:
         raise UsageError(f"cannot read settings file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"settings file {path} is not valid TOML: {err}") from None
+
+
+def read_environment(path: Path) -> tuple[dict[str, object], Target | None]:
+    """A settings file's settings and its checked ``[target]`` (where the environment deploys,
+    for ops and the CI roles; not part of the template: templates/target.py)."""
     try:
-        return split_target(values)[0]
+        return split_target(_table(path))
     except SettingsError as err:
-        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        raise UsageError(f"{shown}: {err}") from None
+        raise UsageError(f"{_shown(path)}: {err}") from None
+
+
+def read_toml(path: Path) -> dict[str, object]:
+    """A settings file's settings, without its ``[target]``."""
+    return read_environment(path)[0]
+
+
+def read_pipeline(path: Path, settings: dict[str, tuple[Settings, Target | None]]) -> Pipeline:
+    """The CI roles' settings; ``settings``: each environment's, checked already."""
+    values = _table(path)
+    try:
+        names = environment_names(values)
+        missing = [name for name in names if name not in settings]
+        if missing:
+            raise SettingsError("environments", missing[0], "names of files in environments/ (without .toml)")
+        return Pipeline(
+            str(values.get("github_repository", "")),
+            tuple(PipelineEnvironment(name, *settings[name]) for name in names),
+            str(values.get("oidc_provider_arn", "")),
+        )
+    except SettingsError as err:
+        raise UsageError(f"{_shown(path)}: {err}") from None
 
 
 def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str, object]:
@@ -78,20 +110,28 @@ def load_settings(settings_file: Path | None, overrides: list[str]) -> dict[str,
 
 def build(values: dict[str, object] | None = None) -> dict[str, str]:
     """File name -> YAML.  Without explicit settings: the default template and one per environment file."""
-    sources: dict[str, tuple[str, dict[str, object]]] = {}  # file name -> (where the settings come from, settings)
+    # file name -> (where the settings come from, settings, target)
+    sources: dict[str, tuple[str, dict[str, object], Target | None]] = {}
     if values is not None:
-        sources[TEMPLATE_NAME] = ("", values)
+        sources[TEMPLATE_NAME] = ("", values, None)
     else:
-        sources[TEMPLATE_NAME] = ("", {})
+        sources[TEMPLATE_NAME] = ("", {}, None)
         for path in sorted(ENVIRONMENTS.glob("*.toml")):
-            sources[f"mwaa-{path.stem}.yaml"] = (f"{path.relative_to(ROOT)}: ", read_toml(path))
-    checked = []
-    for where, settings_values in sources.values():
+            if f"mwaa-{path.stem}.yaml" == CI_ROLES_NAME:
+                raise UsageError(
+                    f"{path.relative_to(ROOT)}: its template would be {CI_ROLES_NAME}, the CI roles'; rename it"
+                )
+            sources[f"mwaa-{path.stem}.yaml"] = (f"{path.relative_to(ROOT)}: ", *read_environment(path))
+    checked: list[tuple[str, Settings | Pipeline]] = []
+    environments: dict[str, tuple[Settings, Target | None]] = {}
+    for name, (where, settings_values, target) in sources.items():
         try:
             settings = from_mapping(settings_values)
         except SettingsError as err:
             raise UsageError(f"{where}{err}") from None
         checked.append((where, settings))
+        if name != TEMPLATE_NAME:
+            environments[name.removeprefix("mwaa-").removesuffix(".yaml")] = (settings, target)
         if settings.airflow_configuration_options and unchecked_version(settings.airflow_version):
             print(
                 f"build.py: note: {where}airflow_configuration_options checked for shape and MWAA's reserved "
@@ -99,7 +139,11 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
                 "(scripts/airflow_options.py makes one)",
                 file=sys.stderr,
             )
-    files = dict(zip(sources, render_all(checked), strict=True))
+    names = list(sources)
+    if values is None and PIPELINE.is_file():
+        names.append(CI_ROLES_NAME)
+        checked.append((f"{_shown(PIPELINE)}: ", read_pipeline(PIPELINE, environments)))
+    files = dict(zip(names, render_all(checked), strict=True))
     for name, text in files.items():
         size = len(text.encode())
         if size > MAX_TEMPLATE_BYTES:
@@ -107,15 +151,17 @@ def build(values: dict[str, object] | None = None) -> dict[str, str]:
     return files
 
 
-def rendered(where: str, settings: Settings) -> str:
+def rendered(where: str, settings: Settings | Pipeline) -> str:
     """One template's YAML; a setting only the build itself can refuse names its file."""
     try:
+        if isinstance(settings, Pipeline):
+            return text_of(build_ci_roles_template(settings))
         return text_of(build_template(settings))
     except SettingsError as err:
         raise UsageError(f"{where}{err}") from None
 
 
-def render_all(checked: list[tuple[str, Settings]]) -> list[str]:
+def render_all(checked: list[tuple[str, Settings | Pipeline]]) -> list[str]:
     """Build and render on every core: settings are checked here first, then this process
     and forked children take templates one at a time from a shared queue (a pipe holding one
     byte per template: a read of one byte takes one, no two readers get the same), so the

@@ -77,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
 
         template = path("TEMPLATE", args.template, str(default_template(env)))
         deployment = prepare(template, args.params, name, env)
+        role = inputs.role_arn(args.role_arn.strip(), pin, env) if args.action == "deploy" else ""
         aws = connect()
         if args.action == "deploy":
-            action = partial(stack.deploy, stack=name, env=env, deployment=deployment)
+            action = partial(stack.deploy, stack=name, env=env, deployment=deployment, role_arn=role)
         else:
             from . import review
 

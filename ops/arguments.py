@@ -37,6 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p = sub.add_parser(name)
         p.add_argument("--template", default=env("TEMPLATE"), help="default out/mwaa-ENV.yaml, else out/mwaa.yaml")
         p.add_argument("--params", default=env("PARAMS"), help="NAME=VALUE ... (PARAMS)")
+        if name == "deploy":
+            p.add_argument("--role-arn", default=env("ROLE_ARN"), help="CloudFormation's service role (ROLE_ARN)")
         if name == "diff":
             p.add_argument("--base", default=env("BASE", "HEAD"), help="git revision for the template diff (BASE)")
     for name in ("sync", "preflight"):

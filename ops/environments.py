@@ -3,22 +3,41 @@ stack, its template and where it is pinned (``[target]``).  Offline.
 
 ``FORMAT=json`` lists only the pinned ones, the environments a pipeline may deploy (one
 job each; ``make deploy ENV=<name>`` checks the account itself): a JSON array of objects
-with ``name``, ``stack``, ``template``, ``account_id`` and ``region``.
+with ``name``, ``stack``, ``template``, ``account_id``, ``region``, and the ARNs of the roles
+out/mwaa-ci-roles.yaml makes for it in that account, ``deploy_role_arn`` and
+``cloudformation_role_arn`` (null when pipeline.toml does not name the environment).
 """
 
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
+
+from templates.errors import SettingsError
+from templates.pipeline import cloudformation_role_name, deploy_role_name, environment_names, role_arn
 
 from .console import table
 from .errors import UsageError
 from .inputs import ENV_LABEL, target
 from .overrides import default_template
 
+PIPELINE = Path("pipeline.toml")
+
+
+def in_pipeline() -> tuple[str, ...]:
+    """The environments pipeline.toml gives CI roles (none without the file)."""
+    if not PIPELINE.is_file():
+        return ()
+    try:
+        return environment_names(tomllib.loads(PIPELINE.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError) as err:
+        raise UsageError(f"{PIPELINE}: {err}") from None
+
 
 def listing() -> list[dict[str, str | None]]:
     rows = []
+    roles = in_pipeline()
     for settings_file in sorted(Path("environments").glob("*.toml")):
         env = settings_file.stem
         if not ENV_LABEL.fullmatch(env):  # a pipeline passes the name on as ENV
@@ -31,6 +50,10 @@ def listing() -> list[dict[str, str | None]]:
                 "template": str(default_template(env)),
                 "account_id": pin.account_id if pin else None,
                 "region": pin.region if pin else None,
+                "deploy_role_arn": role_arn(deploy_role_name(env), pin) if pin and env in roles else None,
+                "cloudformation_role_arn": (
+                    role_arn(cloudformation_role_name(env), pin) if pin and env in roles else None
+                ),
             }
         )
     return rows

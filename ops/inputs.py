@@ -39,6 +39,9 @@ PATH_MAX = 4096
 LOG_TYPES = {m.log_type: m.configuration for m in sorted(LOG_MODULES, key=lambda m: m.log_type != "task")}
 REVIEW_FORMATS = ("text", "markdown", "json")  # make review
 LISTING_FORMATS = ("text", "json")  # make environments
+# IAM's role ARN: a partition, a 12-digit account, role/ then an optional path and a name
+# (IAM User Guide, "IAM identifiers"; names of [\w+=,.@-], at most 64 characters).
+ROLE_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::([0-9]{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 ALLOWED_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
 
@@ -130,6 +133,22 @@ def region_of(region: str, target: Target | None, env: str) -> str:
             f"REGION={region}: environment {env} is pinned to {target.region} (environments/{env}.toml [target])"
         )
     return target.region
+
+
+def role_arn(value: str, target: Target | None, env: str) -> str:
+    """ROLE_ARN of make deploy (CloudFormation's service role for the stack), or "" for none;
+    an environment pinned to an account takes only a role of that account."""
+    if not value:
+        return ""
+    found = ROLE_ARN.fullmatch(value)
+    if found is None:
+        raise UsageError(f"ROLE_ARN={value!r}: not an IAM role ARN; allowed: arn:aws:iam::<12 digits>:role/<name>")
+    if target is not None and found.group(2) != target.account_id:
+        raise UsageError(
+            f"ROLE_ARN: a role of account {found.group(2)}; environment {env} is pinned to account "
+            f"{target.account_id} (environments/{env}.toml [target])"
+        )
+    return value
 
 
 def environment(value: str) -> str:

@@ -17,8 +17,10 @@ from .rules import known_values
 from .text import printable_lines
 
 
-def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
-    """Create or update ``stack`` from the checked ``deployment``, tagged with ``env``."""
+def deploy(aws: Aws, stack: str, env: str, deployment: Deployment, role_arn: str = "") -> None:
+    """Create or update ``stack`` from the checked ``deployment``, tagged with ``env``; with
+    ``role_arn``, CloudFormation acts as that service role (the pipeline's deploy role holds no
+    resource permission: templates/ci_roles.py), and keeps it for the stack's later updates."""
     current = stack_of(aws, stack)
     _check_rules_with_previous(deployment, current)
     check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
@@ -35,6 +37,7 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment) -> None:
         "--capabilities",
         *CAPABILITIES,
         "--no-fail-on-empty-changeset",
+        *(("--role-arn", role_arn) if role_arn else ()),
         "--tags",
         "project=mwaa-stack",
         f"env={env}",

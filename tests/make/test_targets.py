@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.make.runs import ROOT, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, make
 
 EMULATED_ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111111111111"
@@ -62,12 +62,41 @@ def test_the_pinned_account_and_region_deploy_and_answer(env, project):
     assert outputs.returncode == 0 and "MwaaEnvironmentName" in outputs.stdout, outputs.stderr
 
 
+def test_deploy_hands_cloudformation_the_role_given_and_it_stays_with_the_stack(env, project):
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
+    role = client(env, "iam").create_role(
+        RoleName="mwaa-ci-cloudformation-here", AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    arn = role["Role"]["Arn"]
+    deployed = make(env, "deploy", project=project, ENV="here", ROLE_ARN=arn)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    [stack] = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["RoleARN"] == arn
+
+
+@pytest.mark.parametrize(
+    ("role", "says"),
+    [
+        ("arn:aws:iam::123456789012:user/someone", "not an IAM role ARN"),
+        ("mwaa-ci-cloudformation-here; rm -rf /", "not an IAM role ARN"),
+        (f"arn:aws:iam::{OTHER_ACCOUNT}:role/mwaa-ci-cloudformation-here", f"a role of account {OTHER_ACCOUNT}"),
+    ],
+)
+def test_a_role_that_is_no_role_of_the_pinned_account_is_refused_before_anything_is_sent(env, project, role, says):
+    result = make(env, "deploy", project=project, ENV="here", ROLE_ARN=role)
+    assert result.returncode == 2
+    [line] = error_lines(result)
+    assert line.startswith("mwaa-stack: error: ROLE_ARN") and says in line, line
+    assert client(env, "cloudformation").describe_stacks()["Stacks"] == []
+
+
 def test_an_environment_without_a_target_deploys_wherever_the_credentials_point(env):
     assert make(env, "deploy").returncode == 0
 
 
 def test_make_environments_lists_each_with_its_pin_and_json_the_pinned_ones_only(env, project):
     (project / "environments" / "loose.toml").write_text('environment_class = "mw1.small"\n')
+    (project / "pipeline.toml").write_text('environments = ["here", "loose"]\n')
     listed = make(env, "environments", project=project)
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line.split()[1:] for line in listed.stdout.splitlines()[2:]}
@@ -81,6 +110,11 @@ def test_make_environments_lists_each_with_its_pin_and_json_the_pinned_ones_only
             "template": "out/mwaa.yaml",
             "account_id": account,
             "region": "eu-west-1",
+            # the roles out/mwaa-ci-roles.yaml makes in the pinned account, for what pipeline.toml names
+            "deploy_role_arn": f"arn:aws:iam::{account}:role/mwaa-ci-deploy-{name}" if name == "here" else None,
+            "cloudformation_role_arn": (
+                f"arn:aws:iam::{account}:role/mwaa-ci-cloudformation-{name}" if name == "here" else None
+            ),
         }
         for name, account in (("elsewhere", OTHER_ACCOUNT), ("here", EMULATED_ACCOUNT))
     ]

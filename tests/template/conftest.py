@@ -15,6 +15,9 @@ from templates.stack import render
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "out" / "mwaa.yaml"
+CI_ROLES = ROOT / "out" / "mwaa-ci-roles.yaml"  # the pipeline's roles (pipeline.toml), no environment
+# The MWAA environment templates: every file in out/ but the CI roles.
+ENVIRONMENT_TEMPLATES = sorted(p for p in (ROOT / "out").glob("*.yaml") if p != CI_ROLES)
 
 
 class Cfn:

@@ -8,7 +8,7 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from templates.extra_statements import parse_statements
-from tests.template.conftest import ROOT, Cfn, rendered
+from tests.template.conftest import ENVIRONMENT_TEMPLATES, ROOT, Cfn, rendered
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/team-mwaa"
 BUCKET = "arn:aws:s3:::team-mwaa-dags"
@@ -38,7 +38,7 @@ def test_every_writable_environment_property_can_be_set():
     read_only = {p.split("/")[2] for p in schema["readOnlyProperties"] if p.count("/") == 2}
     writable = set(schema["properties"]) - read_only
     set_somewhere: set[str] = set()
-    for path in (ROOT / "out").glob("*.yaml"):
+    for path in ENVIRONMENT_TEMPLATES:
         set_somewhere |= set(env_props(Cfn(path.read_text())))
     assert writable - set_somewhere == set(), "writable properties no template in out/ sets"
     assert len(writable) == 26

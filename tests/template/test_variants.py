@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.conftest import ROOT, Cfn, rendered
+from tests.template.conftest import ENVIRONMENT_TEMPLATES, ROOT, Cfn, rendered
 
 OUT = ROOT / "out"
 NETWORK_TYPES = {
@@ -306,7 +306,7 @@ def test_gates_fail_on_a_wildcard_policy_and_an_unversioned_public_bucket(tmp_pa
     assert "Everything: RESOURCE_STAR" in result.stdout
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "out").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ENVIRONMENT_TEMPLATES, ids=lambda p: p.name)
 def test_each_template_describes_what_it_creates(path):
     cfn = Cfn(path.read_text())
     description = cfn.data["Description"]
