@@ -73,9 +73,10 @@ template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on fir
 check: $(VENV)/.installed ## Fail when out/ is stale
 	@$(PY) build.py --check
 
-lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, then cfn-lint (informational rules included), checkov and parliament on every template in out/
+lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, the workflows, then cfn-lint (informational rules included), checkov and parliament on every template in out/
 	@$(VENV)/bin/ruff check --quiet . && $(VENV)/bin/ruff format --check --quiet .
 	@echo "ruff: no findings; formatted"
+	@$(PY) scripts/lint_workflows.py .github/workflows
 	@$(VENV)/bin/cfn-lint --include-checks I --regions us-east-1 eu-west-1 ap-northeast-1 -- out/*.yaml
 	@echo "cfn-lint: no findings in $$(ls out/*.yaml | tr '\n' ' ')"
 	@$(SECURITY_VENV)/bin/python -m scripts.security_gates out/*.yaml

@@ -1,0 +1,243 @@
+"""The workflows of .github/workflows/ run as written, offline: each job's steps in order in a
+git checkout of a small copy of the project, against the emulator, with a stand-in ``gh``
+on PATH that records the pull request's comment, and the variables a runner sets
+(tests/make/actions.py).  One environment, ``here``, is pinned to the emulator's account and
+named in pipeline.toml; ``dev`` is not pinned."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.make.actions import Runner, clean_env
+from tests.make.runs import ROOT, client
+
+ACCOUNT = "123456789012"  # the emulator's
+REPOSITORY = "acme/data"
+PREVIEW_ROLE = f"arn:aws:iam::{ACCOUNT}:role/mwaa-ci-preview"
+WORKFLOWS = ROOT / ".github" / "workflows"
+NUMBER = 7
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def git(where: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(where), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory) -> Path:
+    """The team's repository on main: the project with environments dev and here, out/ built."""
+    repo = tmp_path_factory.mktemp("pipeline") / "origin"
+    repo.mkdir()
+    for name in ("Makefile", "build.py", "pyproject.toml", *(p.name for p in ROOT.glob("requirements*"))):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("ops", "templates", "dags", "scripts", "vendor", ".github"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "environments").mkdir()
+    shutil.copy2(ROOT / "environments" / "dev.toml", repo / "environments" / "dev.toml")
+    (repo / "environments" / "here.toml").write_text(
+        f'environment_class = "mw1.small"\n\n[target]\naccount_id = "{ACCOUNT}"\nregion = "eu-west-1"\n'
+    )
+    (repo / "pipeline.toml").write_text(f'github_repository = "{REPOSITORY}"\nenvironments = ["here"]\n')
+    (repo / ".gitignore").write_text((ROOT / ".gitignore").read_text())
+    subprocess.run([sys.executable, "build.py"], cwd=repo, check=True, capture_output=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "main")
+    return repo
+
+
+@pytest.fixture
+def checkout(origin, tmp_path) -> Path:
+    """What actions/checkout with fetch-depth 0 leaves: a clone with origin/main; the venvs
+    and preflight's images are the repository's (links; make sees them up to date)."""
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "--quiet", str(origin), str(work))
+    for venv in (".venv", ".venv-security", ".venv-airflow", ".venv-airflow2", ".cache"):
+        (work / venv).symlink_to(ROOT / venv)
+    return work
+
+
+@pytest.fixture
+def gh(tmp_path) -> Path:
+    """The stand-in gh on PATH (tests/make/stand_in_gh.py); its state: comments, calls, heads."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "gh"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests" / "make" / "stand_in_gh.py"}" "$@"\n')
+    script.chmod(0o755)
+    state = tmp_path / "gh-state.json"
+    state.write_text(json.dumps({"comments": [], "calls": [], "heads": {}}))
+    return state
+
+
+def runner(env, checkout, gh, event_name, event, *, tmp_path, variables=None, inputs=None) -> Runner:
+    environment = clean_env(env) | {
+        "PATH": f"{gh.parent / 'bin'}:{clean_env(env)['PATH']}",
+        "GH_STANDIN_STATE": str(gh),
+    }
+    return Runner(
+        checkout,
+        environment,
+        event_name,
+        event,
+        {"repository": REPOSITORY, "base_ref": "main" if event_name == "pull_request" else ""},
+        variables or {},
+        inputs or {},
+        artifacts=tmp_path / "artifacts",
+    )
+
+
+def pull_request(head_repository: str = REPOSITORY, labels: tuple[str, ...] = ()) -> dict:
+    return {
+        "pull_request": {
+            "number": NUMBER,
+            "head": {"sha": HEAD_SHA, "repo": {"full_name": head_repository}},
+            "labels": [{"name": name} for name in labels],
+        }
+    }
+
+
+def propose(checkout: Path) -> None:
+    """A pull request's commit: a customer managed key for ``here``, which replaces its
+    environment (KmsKey is create-only), and out/ rebuilt as the author would."""
+    settings = checkout / "environments" / "here.toml"
+    settings.write_text('kms_key = "create"\n' + settings.read_text())
+    subprocess.run([sys.executable, "build.py"], cwd=checkout, check=True, capture_output=True)
+    git(checkout, "checkout", "--quiet", "-b", "key")
+    git(checkout, "commit", "--quiet", "-am", "a key of our own")
+
+
+def state(gh: Path) -> dict:
+    return json.loads(gh.read_text())
+
+
+def step(job, name_part: str):
+    [found] = [s for s in job.steps if name_part in s.name]
+    return found
+
+
+def test_merge_deploys_each_pinned_environment_with_its_roles_then_syncs(env, checkout, gh, tmp_path):
+    run = runner(env, checkout, gh, "push", {"ref": "refs/heads/main"}, tmp_path=tmp_path)
+    result = run.run_workflow(WORKFLOWS / "deploy.yml")
+    [listing] = result["list"]
+    assert listing.result == "success", [s.output for s in listing.steps]
+    assert [e["name"] for e in json.loads(listing.outputs["matrix"])] == ["here"], "dev is not pinned"
+    [deploy] = result["deploy"]
+    assert deploy.result == "success", step(deploy, "make deploy").output
+    assert deploy.credentials == {
+        "role-to-assume": f"arn:aws:iam::{ACCOUNT}:role/mwaa-ci-deploy-here",
+        "aws-region": "eu-west-1",
+    }
+    [stack] = client(env, "cloudformation").describe_stacks(StackName="mwaa-here")["Stacks"]
+    assert stack["RoleARN"] == f"arn:aws:iam::{ACCOUNT}:role/mwaa-ci-cloudformation-here"
+    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "EnvironmentBucketName")
+    keys = [o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert "dags/emr_steps.py" in keys, keys
+
+
+def test_a_dispatch_for_an_environment_the_pipeline_does_not_deploy_deploys_nothing(env, checkout, gh, tmp_path):
+    run = runner(env, checkout, gh, "workflow_dispatch", {}, tmp_path=tmp_path, inputs={"environment": "dev"})
+    result = run.run_workflow(WORKFLOWS / "deploy.yml")
+    [listing] = result["list"]
+    listed = step(listing, "environments to deploy")
+    assert listed.returncode == 2 and "environment dev: not one the pipeline deploys" in listed.output
+    assert result["deploy"][0].result == "skipped"
+    assert client(env, "cloudformation").describe_stacks()["Stacks"] == []
+
+
+def test_a_replacing_change_fails_review_with_one_comment_until_labelled_and_previews_the_change_set(
+    env, checkout, gh, tmp_path
+):
+    deployed = subprocess.run(
+        ["make", "--no-print-directory", "deploy", "ENV=here"],
+        cwd=checkout,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    propose(checkout)
+    variables = {"AWS_PREVIEW_ROLE_ARN": PREVIEW_ROLE}
+    first = runner(env, checkout, gh, "pull_request", pull_request(), tmp_path=tmp_path, variables=variables)
+    result = first.run_workflow(WORKFLOWS / "review.yml")
+    [review] = result["review"]
+    checks = step(review, "Check, lint, preflight, review")
+    assert review.result == "failure" and checks.returncode == 1, checks.output
+    [comment] = state(gh)["comments"]
+    assert comment["issue"] == str(NUMBER) and comment["body"].startswith("<!-- mwaa-stack review -->")
+    assert "| `make lint` | passed |" in comment["body"] and "| `make preflight ENV=here` | passed |" in comment["body"]
+    assert "DANGER: not accepted" in comment["body"] and "MwaaEnvironment" in comment["body"]
+    assert "DANGER" in (tmp_path / "runner-review" / "review-summary.md").read_text()
+    [preview] = result["preview"]
+    assert preview.result == "success", [s.output for s in preview.steps]
+    assert preview.credentials["role-to-assume"] == PREVIEW_ROLE
+    [comment] = state(gh)["comments"]
+    assert "<summary><code>make diff ENV=here</code></summary>" in comment["body"]
+    preview_part = comment["body"].split("<!-- mwaa-stack preview -->")[1]
+    assert "Changes `make deploy` would make to stack mwaa-here" in preview_part
+    assert "\nModify  MwaaEnvironment " in preview_part, "the change set's lines, one per line"
+
+    # the key's new role statement is a danger too (kms:CreateKey on *): both accepted
+    allow = ("allow:MwaaEnvironment", "allow:CloudFormationHereRole")
+    labelled = pull_request(labels=(*allow, "allow:$(touch pwned)", "bug"))
+    again = runner(env, checkout, gh, "pull_request", labelled, tmp_path=tmp_path, variables=variables)
+    result = again.run_workflow(WORKFLOWS / "review.yml")
+    assert result["review"][0].result == "success", step(result["review"][0], "Check").output
+    [comment] = state(gh)["comments"]  # the same comment, edited
+    accepted = "Accepted by labels: `allow:CloudFormationHereRole`, `allow:MwaaEnvironment`."
+    assert accepted in comment["body"] and "pwned" not in comment["body"]
+    assert not (checkout / "pwned").exists()
+    methods = [call["method"] for call in state(gh)["calls"] if call["method"] != "GET"]
+    assert methods == ["POST", "PATCH", "PATCH", "PATCH"], "created once, then edited in place"
+
+
+def test_a_fork_s_review_is_posted_by_review_comment_only_on_the_reviewed_head(env, origin, checkout, gh, tmp_path):
+    propose(checkout)
+    variables = {"AWS_PREVIEW_ROLE_ARN": PREVIEW_ROLE}
+    fork = runner(
+        env, checkout, gh, "pull_request", pull_request("stranger/data"), tmp_path=tmp_path, variables=variables
+    )
+    result = fork.run_workflow(WORKFLOWS / "review.yml")
+    [review] = result["review"]
+    assert "the review-comment workflow posts the review" in step(review, "Comment").output
+    assert step(review, "Hand a fork").outcome == "success"
+    assert result["preview"][0].result == "skipped", "a fork's code never holds AWS credentials"
+    assert state(gh)["calls"] == []
+
+    base = tmp_path / "base"  # review-comment.yml runs the default branch, never the fork's code
+    git(tmp_path, "clone", "--quiet", str(origin), str(base))
+    posted = {
+        "workflow_run": {
+            "event": "pull_request",
+            "head_repository": {"full_name": "stranger/data"},
+            "head_sha": HEAD_SHA,
+            "id": 1,
+        }
+    }
+    data = state(gh) | {"heads": {str(NUMBER): "f" * 40}}  # the pull request moved on: another head
+    gh.write_text(json.dumps(data))
+    stale = runner(env, base, gh, "workflow_run", posted, tmp_path=tmp_path).run_workflow(
+        WORKFLOWS / "review-comment.yml"
+    )
+    refused = step(stale["post"][0], "Comment")
+    assert refused.returncode == 2 and "is not at" in refused.output and state(gh)["comments"] == []
+    gh.write_text(json.dumps(state(gh) | {"heads": {str(NUMBER): HEAD_SHA}}))
+    done = runner(env, base, gh, "workflow_run", posted, tmp_path=tmp_path).run_workflow(
+        WORKFLOWS / "review-comment.yml"
+    )
+    assert done["post"][0].result == "success", step(done["post"][0], "Comment").output
+    [comment] = state(gh)["comments"]
+    assert comment["issue"] == str(NUMBER) and "DANGER: not accepted" in comment["body"]
