@@ -104,6 +104,12 @@ def _trust(provider: AWSHelperFn | str, subject: str) -> PolicyDocument:
     )
 
 
+def _find_foreign_log_groups() -> Statement:
+    """make deploy and make diff first refuse log groups another stack holds in the
+    environment's names (ops/log_groups.py): a listing, which matches only "*"."""
+    return _statement("FindForeignLogGroups", [logs.DescribeLogGroups], ["*"])
+
+
 def preview_statements() -> list[Statement]:
     """Change sets made, read and deleted; nothing executed.  No iam:PassRole: a change set of a
     stack that has a service role is made with that role, which CloudFormation lets anyone who
@@ -119,9 +125,11 @@ def preview_statements() -> list[Statement]:
                 cloudformation.DescribeStacks,
                 cloudformation.DescribeStackEvents,
                 cloudformation.GetTemplate,
+                cloudformation.ListStackResources,
             ],
             [Sub(STACKS)],
         ),
+        _find_foreign_log_groups(),
     ]
 
 
@@ -190,6 +198,8 @@ def deploy_statements(environment: PipelineEnvironment, service_role: iam.Role) 
                 cloudformation.DescribeStackEvents,
                 cloudformation.ListStackResources,
                 cloudformation.GetTemplate,
+                # `aws cloudformation deploy` reads the stack's parameters before an update
+                cloudformation.GetTemplateSummary,
                 cloudformation.UpdateStack,
                 cloudformation.TagResource,
             ],
@@ -201,9 +211,7 @@ def deploy_statements(environment: PipelineEnvironment, service_role: iam.Role) 
             [GetAtt(service_role, "Arn")],
             service=StringEquals("iam:PassedToService", "cloudformation.amazonaws.com"),
         ),
-        # make deploy refuses log groups of another stack in the environment's names; the
-        # action lists the region's groups and matches only "*".
-        _statement("FindForeignLogGroups", [logs.DescribeLogGroups], ["*"]),
+        _find_foreign_log_groups(),
         _statement("ListTheBucket", [s3.ListBucket], [where.bucket]),
         _statement(
             "SyncTheBucket", [s3.GetObject, s3.GetObjectVersion, s3.PutObject, s3.DeleteObject], [where.objects]

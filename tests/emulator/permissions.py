@@ -82,11 +82,15 @@ def execution_policy(template: Path, region: str, environment: str) -> dict[str,
             return f"arn:aws:kms:{region}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
         return f"{logical_id}-{attribute or 'name'}"
 
-    document = resolve(policy["Properties"]["PolicyDocument"], values, physical)
-    return {**document, "Statement": [_as_moto_sees_it(s) for s in document["Statement"]]}
+    return as_moto_sees_it(resolve(policy["Properties"]["PolicyDocument"], values, physical))
 
 
-def _as_moto_sees_it(statement: dict[str, Any]) -> dict[str, Any]:
+def as_moto_sees_it(document: dict[str, Any]) -> dict[str, Any]:
+    """A resolved policy document as moto can evaluate it (see the module's docstring)."""
+    return {**document, "Statement": [_statement_as_moto_sees_it(s) for s in document["Statement"]]}
+
+
+def _statement_as_moto_sees_it(statement: dict[str, Any]) -> dict[str, Any]:
     actions = statement.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     if statement["Effect"] == "Allow" and "Resource" in statement and not any(a.startswith("s3:") for a in actions):

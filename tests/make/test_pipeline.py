@@ -7,6 +7,7 @@ named in pipeline.toml; ``dev`` is not pinned."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from ops.intrinsics import load_template, pseudo_parameters, resolve
+from tests.emulator import permissions
+from tests.emulator.permissions import as_moto_sees_it
 from tests.make.actions import Runner, clean_env
 from tests.make.runs import ROOT, client
 
@@ -66,6 +70,8 @@ def checkout(origin, tmp_path) -> Path:
     git(tmp_path, "clone", "--quiet", str(origin), str(work))
     for venv in (".venv", ".venv-security", ".venv-airflow", ".venv-airflow2", ".cache"):
         (work / venv).symlink_to(ROOT / venv)
+    for pins in ROOT.glob("requirements*"):  # a clone's files are new: make would reinstall the linked venvs
+        os.utime(work / pins.name, ns=(pins.stat().st_atime_ns, pins.stat().st_mtime_ns))
     return work
 
 
@@ -241,3 +247,63 @@ def test_a_fork_s_review_is_posted_by_review_comment_only_on_the_reviewed_head(e
     assert done["post"][0].result == "success", step(done["post"][0], "Comment").output
     [comment] = state(gh)["comments"]
     assert comment["issue"] == str(NUMBER) and "DANGER: not accepted" in comment["body"]
+
+
+def _policy_user(env: dict[str, str], name: str, document: dict) -> dict[str, str]:
+    """An IAM user holding exactly ``document``; the environment of a job with its key."""
+    iam = client(env, "iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps(as_moto_sees_it(document)))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return clean_env(env) | {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def _role_policy(checkout: Path, logical_id: str) -> dict:
+    """The inline policy of one role of the checkout's out/mwaa-ci-roles.yaml, resolved for the
+    emulator's account and region."""
+    body = load_template((checkout / "out" / "mwaa-ci-roles.yaml").read_text())
+    values = {**pseudo_parameters(ACCOUNT, "eu-west-1", "mwaa-ci-roles"), "GitHubRepository": REPOSITORY}
+
+    def physical(name: str, attribute: str | None) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:role/{body['Resources'][name]['Properties']['RoleName']}"
+
+    [policy] = body["Resources"][logical_id]["Properties"]["Policies"]
+    return resolve(policy["PolicyDocument"], values, physical)
+
+
+def test_the_roles_own_policies_deploy_sync_and_preview_and_the_preview_role_cannot_deploy(env, checkout):
+    """With moto's IAM authorization on (actions for every service; resources for S3 only:
+    tests/emulator/permissions.py), each job runs as a user that holds exactly its role's
+    policy: every call the make targets send must be allowed."""
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}}]}
+    service_role = client(env, "iam").create_role(
+        RoleName="mwaa-ci-cloudformation-here", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    deployer = _policy_user(env, "ci-deploy", _role_policy(checkout, "DeployHereRole"))
+    previewer = _policy_user(env, "ci-preview", _role_policy(checkout, "PreviewRole"))
+
+    def make_as(job_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "--no-print-directory", *args],
+            cwd=checkout,
+            env=job_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    with permissions.enforced() as denied:
+        for args in (("deploy", "ENV=here", f"ROLE_ARN={service_role}"), ("sync", "ENV=here")):
+            done = make_as(deployer, *args)
+            assert done.returncode == 0 and denied == [], (args, denied, done.stdout[-2000:], done.stderr[-2000:])
+        settings = checkout / "environments" / "here.toml"
+        settings.write_text(settings.read_text() + '\n[tags]\nteam = "data"\n')  # a property, not a parameter
+        subprocess.run([sys.executable, "build.py"], cwd=checkout, check=True, capture_output=True)
+        previewed = make_as(previewer, "diff", "ENV=here", "BASE=")
+        assert previewed.returncode == 0 and denied == [], (denied, previewed.stdout[-2000:], previewed.stderr)
+        assert "Modify  MwaaEnvironment" in previewed.stdout
+    before = client(env, "cloudformation").get_template(StackName="mwaa-here")["TemplateBody"]
+    with permissions.enforced() as denied:
+        refused = make_as(previewer, "deploy", "ENV=here")
+        assert refused.returncode != 0 and denied, "the preview role may not deploy"
+    assert client(env, "cloudformation").get_template(StackName="mwaa-here")["TemplateBody"] == before

@@ -230,6 +230,8 @@ def test_a_change_that_replaces_the_environment_fails_review_until_allowed(clone
         prd.write_text(original.replace('kms_key = "create"', 'kms_key = ""'))
         (clone / "environments" / "qa.toml").write_text('app_env = "qa"\n')
         os.remove(clone / "environments" / "dev.toml")
+        pipeline = clone / "pipeline.toml"  # its roles go with it
+        pipeline.write_text(pipeline.read_text().replace('"dev", ', ""))
         rebuilt(clone)
         refused = ops(clone, "review")
         assert refused.returncode == 1, refused.stdout + refused.stderr
@@ -246,7 +248,9 @@ def test_a_change_that_replaces_the_environment_fails_review_until_allowed(clone
         comment = ops(clone, "review", FORMAT="markdown", ALLOW=",".join(ids))
         assert "- **mwaa-prd** (modified): " in comment.stdout and "**1 to replace**" in comment.stdout
     finally:
-        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "--", "environments", "out"], check=True)
+        subprocess.run(
+            ["git", "-C", str(clone), "checkout", "--quiet", "--", "environments", "out", "pipeline.toml"], check=True
+        )
         (clone / "environments" / "qa.toml").unlink(missing_ok=True)
         (clone / "out" / "mwaa-qa.yaml").unlink(missing_ok=True)
 

@@ -97,8 +97,10 @@ def test_the_preview_role_makes_reads_and_deletes_change_sets_and_executes_nothi
         "cloudformation:DescribeStacks",
         "cloudformation:DescribeStackEvents",
         "cloudformation:GetTemplate",
+        "cloudformation:ListStackResources",
+        "logs:DescribeLogGroups",  # make diff's check for another stack's log groups
     }
-    [statement] = statements(roles, "PreviewRole")
+    [statement, _] = statements(roles, "PreviewRole")
     assert statement["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/mwaa-*/*"}
     ]
