@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
                 review.run(base, None, None, "text", frozenset(), exit_on_danger=False)
             elif base:
                 print(f"(no git revision {printable(base)}: skipping the review of out/)")
-            action = partial(stack.preview, stack=name, deployment=deployment)
+            from .preview import preview
+
+            action = partial(preview, stack=name, deployment=deployment)
     elif args.action in ("sync", "preflight"):
         from . import preflight
         from .overrides import default_template

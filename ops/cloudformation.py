@@ -162,7 +162,37 @@ def finished_change_set(aws: Aws, stack: str, name: str) -> dict[str, Any] | Non
         if any(marker in reason for marker in EMPTY_CHANGE_SET):
             return None
         raise OpsError(f"change set for {stack} failed: {reason or err}") from None
-    return cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+    return described_change_set(aws, stack, name)
+
+
+def described_change_set(aws: Aws, stack: str, name: str) -> dict[str, Any]:
+    """The change set with every page of its changes and each property's before and after."""
+    cfn = aws.client("cloudformation")
+    answer = cfn.describe_change_set(StackName=stack, ChangeSetName=name, IncludePropertyValues=True)
+    changes = list(answer.get("Changes", []))
+    while answer.get("NextToken"):
+        answer = cfn.describe_change_set(
+            StackName=stack, ChangeSetName=name, IncludePropertyValues=True, NextToken=answer["NextToken"]
+        )
+        changes += answer.get("Changes", [])
+    return {**answer, "Changes": changes}
+
+
+def validation_events(aws: Aws, stack: str, name: str) -> list[dict[str, Any]] | None:
+    """The pre-deployment validation findings of a change set (DescribeEvents), or None when
+    CloudFormation answers none (a Region or partition without the feature, no permission)."""
+    cfn = aws.client("cloudformation")
+    found: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    try:
+        while True:
+            answer = cfn.describe_events(StackName=stack, ChangeSetName=name, **token)
+            found += [e for e in answer.get("OperationEvents", []) if e.get("EventType") == "VALIDATION_ERROR"]
+            if not answer.get("NextToken"):
+                return found
+            token = {"NextToken": answer["NextToken"]}
+    except ClientError:
+        return None
 
 
 def delete_change_set(aws: Aws, stack: str, name: str) -> bool:

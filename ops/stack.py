@@ -8,7 +8,7 @@ from typing import Any
 
 from . import cloudformation, progress
 from .aws import Aws
-from .cloudformation import CAPABILITIES, merge_parameters, outputs_of, stack_of, why_no_outputs
+from .cloudformation import CAPABILITIES, outputs_of, stack_of, why_no_outputs
 from .console import minutes, table
 from .errors import OpsError, UsageError
 from .log_groups import check_no_foreign_groups
@@ -22,7 +22,7 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment, role_arn: str
     ``role_arn``, CloudFormation acts as that service role (the pipeline's deploy role holds no
     resource permission: templates/ci_roles.py), and keeps it for the stack's later updates."""
     current = stack_of(aws, stack)
-    _check_rules_with_previous(deployment, current)
+    check_rules_with_previous(deployment, current)
     check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
     if current is not None:
         _ready_for_deploy(aws, current)
@@ -57,7 +57,7 @@ def deploy(aws: Aws, stack: str, env: str, deployment: Deployment, role_arn: str
     print(f"\nDeploy of {stack} finished in {minutes(took)}.")
 
 
-def _check_rules_with_previous(deployment: Deployment, current: dict[str, Any] | None) -> None:
+def check_rules_with_previous(deployment: Deployment, current: dict[str, Any] | None) -> None:
     """The template's Rules on the values the stack will really have: PARAMS over the stack's
     previous values over the template's defaults (PARAMS alone were checked offline)."""
     previous = {p["ParameterKey"]: p["ParameterValue"] for p in (current or {}).get("Parameters", [])}
@@ -111,43 +111,6 @@ def print_failure_events(aws: Aws, name: str) -> str | None:
         print(f"\nStack {name} events{' (failures)' if failed else ''}:", file=sys.stderr)
         print(table(rows, ("Time", "Resource", "Status", "Reason")), file=sys.stderr)
     return failed[-1].get("ResourceStatusReason") if failed else None
-
-
-def preview(aws: Aws, stack: str, deployment: Deployment) -> None:
-    """List what `make deploy` would change through a change set that is always deleted, never executed."""
-    current = stack_of(aws, stack)
-    _check_rules_with_previous(deployment, current)
-    check_no_foreign_groups(aws, stack, deployment.body, deployment.values, current)
-    if current is None:
-        resources = deployment.body["Resources"]
-        print(f"Stack {stack} does not exist in {aws.region}; `make deploy` would create {len(resources)} resources:")
-        print(table(sorted(("Add", k, v["Type"]) for k, v in resources.items()), ("Action", "Resource", "Type")))
-        return
-    for leftover in cloudformation.delete_leftover_previews(aws, stack):
-        print(f"(deleted change set {leftover}, left by an interrupted `make diff`)")
-    previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
-    parameters = merge_parameters(deployment.body.get("Parameters", {}), deployment.values, previous)
-    name = cloudformation.create_preview(aws, stack, deployment.text, parameters)
-    try:
-        change_set = cloudformation.finished_change_set(aws, stack, name)
-        if change_set is None:
-            print(f"No changes: stack {stack} already matches {deployment.path} and these parameters.")
-            return
-        rows = [
-            (
-                c["ResourceChange"]["Action"],
-                c["ResourceChange"]["LogicalResourceId"],
-                c["ResourceChange"]["ResourceType"],
-                c["ResourceChange"].get("Replacement") or "",
-            )
-            for c in change_set.get("Changes", [])
-        ]
-        print(f"Changes `make deploy` would make to stack {stack} (Replacement as CloudFormation reports it):")
-        print(table(rows, ("Action", "Resource", "Type", "Replacement")))
-    finally:
-        # Reported, not raised: the preview's own error matters more.
-        if not cloudformation.delete_change_set(aws, stack, name):
-            print(f"(could not delete change set {name}; the next `make diff` deletes it)", file=sys.stderr)
 
 
 def destroy(aws: Aws, stack: str, confirmed: bool) -> None:

@@ -126,6 +126,7 @@ def preview_statements() -> list[Statement]:
                 cloudformation.DescribeStackEvents,
                 cloudformation.GetTemplate,
                 cloudformation.ListStackResources,
+                cloudformation.DescribeEvents,  # the change set's pre-deployment validation
             ],
             [Sub(STACKS)],
         ),

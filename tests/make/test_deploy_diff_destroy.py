@@ -54,10 +54,32 @@ def test_parameter_change_shows_in_diff_and_not_before(env, deployed):
     assert changed.returncode == 0, changed.stderr
     rows = re.findall(r"^(Add|Modify|Remove) +(\w+) +(\S+)", changed.stdout, re.M)
     assert rows == [("Modify", "MwaaEnvironment", "AWS::MWAA::Environment")]
+    # CloudFormation's own before -> after (IncludePropertyValues), under the resource's name
+    values = changed.stdout.split("Property values, before -> after")[1]
+    assert re.search(r"^  MwaaEnvironment\n    /Properties/MaxWorkers: 2 -> 5$", values, re.M), values
+    assert "recreation" not in values, "MaxWorkers is updated in place"
+    assert "Pre-deployment validation: no findings." in changed.stdout
     cfn = client(env, "cloudformation")
     assert cfn.list_change_sets(StackName=STACK)["Summaries"] == [], "the preview leaves no change set"
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack(env)["Parameters"]}
     assert params["MaxWorkers"] == "2", "a preview never executes"
+
+
+def test_a_change_set_that_fails_pre_deployment_validation_says_where_and_why(env, deployed, tmp_path):
+    client(env, "logs").create_log_group(logGroupName="/team/audit")
+    template = load_yaml((ROOT / "out" / "mwaa.yaml").read_text())
+    template["Resources"]["AuditLogs"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/team/audit"}}
+    path = tmp_path / "audit.yaml"
+    path.write_text(json.dumps(template))
+    result = make(env, "diff", TEMPLATE=str(path))
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert re.search(
+        r"^  FAIL \(FAILED\) NAME_CONFLICT_VALIDATION at /Resources/AuditLogs/Properties/LogGroupName: .*/team/audit",
+        result.stderr,
+        re.M,
+    ), result.stderr
+    assert "mwaa-stack: error: change set for mwaa-test failed" in result.stderr
+    assert client(env, "cloudformation").list_change_sets(StackName=STACK)["Summaries"] == []
 
 
 def test_diff_before_the_first_deploy_lists_what_would_be_created(env):

@@ -98,6 +98,7 @@ def test_the_preview_role_makes_reads_and_deletes_change_sets_and_executes_nothi
         "cloudformation:DescribeStackEvents",
         "cloudformation:GetTemplate",
         "cloudformation:ListStackResources",
+        "cloudformation:DescribeEvents",  # the change set's pre-deployment validation
         "logs:DescribeLogGroups",  # make diff's check for another stack's log groups
     }
     [statement, _] = statements(roles, "PreviewRole")

@@ -22,6 +22,10 @@
   and CREATE_COMPLETE (or CREATE_FAILED with the reason), as `make deploy` streams them.
 * Drift detection (DetectStackDrift and its reads) is missing; the MWAA environment now
   reports the properties the MWAA API changed behind CloudFormation's back.
+* Change sets carry no Details (property values before and after, with
+  IncludePropertyValues) and no Replacement; and there is no pre-deployment validation
+  (DescribeEvents): a resource named like an existing log group or role now fails the
+  change set, as CloudFormation's name-conflict validation does.
 * YAML's ``!GetAtt Res.A.B.C`` was split at every dot; CloudFormation splits at the
   first only (``LoggingConfiguration.TaskLogs.CloudWatchLogGroupArn`` is one attribute).
 """
@@ -385,5 +389,172 @@ def apply() -> None:
     apply_resource_events()
     apply_drift_detection()
     apply_change_sets()
+    apply_change_set_values()
     apply_updates_and_deletes()
     apply_getatt_split()
+
+
+def _shown(value: object) -> str:
+    """A property value as CloudFormation's BeforeValue/AfterValue carries it: a string."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _resolved(value: object, parameters: dict[str, str]) -> object:
+    """A property with its parameter references replaced by their values (what CloudFormation
+    shows as before and after); other intrinsics left as written."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    if isinstance(value, dict):
+        return {k: _resolved(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, parameters) for v in value]
+    return value
+
+
+def _create_only(resource_type: str) -> set[str]:
+    """The properties whose change replaces the resource, from the resource's schema."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    except Exception:  # a type the schemas lack: nothing known to replace it
+        return set()
+    return {p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.count("/") == 2}
+
+
+def property_details(old: dict, new: dict, old_params: dict, new_params: dict) -> tuple[list[dict], str]:
+    """The Details of a Modify change, values included, and its Replacement."""
+    before = _resolved(old.get("Properties", {}) or {}, old_params)
+    after = _resolved(new.get("Properties", {}) or {}, new_params)
+    create_only = _create_only(new["Type"])
+    details = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) == after.get(name):
+            continue
+        target = {
+            "Attribute": "Properties",
+            "Name": name,
+            "Path": f"/Properties/{name}",
+            "RequiresRecreation": "Always" if name in create_only else "Never",
+            "AttributeChangeType": "Add" if name not in before else "Remove" if name not in after else "Modify",
+        }
+        if name in before:
+            target["BeforeValue"] = _shown(before[name])
+        if name in after:
+            target["AfterValue"] = _shown(after[name])
+        raw_old, raw_new = (old.get("Properties") or {}).get(name), (new.get("Properties") or {}).get(name)
+        source = "ParameterReference" if raw_old == raw_new else "DirectModification"
+        details.append({"Target": target, "Evaluation": "Static", "ChangeSource": source})
+    replaced = any(d["Target"]["RequiresRecreation"] == "Always" for d in details)
+    return details, "True" if replaced else "False"
+
+
+def apply_change_set_values() -> None:
+    """Modify changes carry Details (each property's before and after values, with
+    IncludePropertyValues) and Replacement; and CloudFormation's pre-deployment validation:
+    a resource that names a log group or an IAM role that already exists fails the change set
+    (FAIL mode: resource name conflict), reported through DescribeEvents.  The StatusReason of
+    such a change set is this emulator's wording: AWS's exact text was not checked."""
+    import datetime
+    import uuid
+
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    diff = ChangeSet.diff
+
+    def diff_with_values(self):
+        changes = diff(self)
+        old = ((self.stack.template_dict if self.stack.template else {}) or {}).get("Resources", {}) or {}
+        new = self.template_dict.get("Resources", {})
+        old_params = getattr(self.stack, "_effective_parameters", {})
+        new_params = _effective_parameters(self.template_dict, self.parameters)
+        for change in changes:
+            if change.action == "Modify":
+                name = change.logical_resource_id
+                change._details, change.replacement = property_details(old[name], new[name], old_params, new_params)
+                change.details = change._details
+        return changes
+
+    ChangeSet.diff = diff_with_values
+
+    describe = CloudFormationResponse.describe_change_set
+
+    def describe_change_set(self):
+        with_values = str(self._get_param("IncludePropertyValues", "false")).lower() == "true"
+        change_set = self.cloudformation_backend.describe_change_set(self._get_param("ChangeSetName"))
+        for change in getattr(change_set, "changes", None) or []:
+            full = getattr(change, "_details", None)
+            if full is not None:
+                change.details = (
+                    full
+                    if with_values
+                    else [
+                        {**d, "Target": {k: v for k, v in d["Target"].items() if not k.endswith("Value")}} for d in full
+                    ]
+                )
+        return describe(self)
+
+    CloudFormationResponse.describe_change_set = describe_change_set
+
+    events: dict[str, list[dict]] = {}  # change set id -> its validation events
+
+    def conflicts(backend, change_set) -> list[dict]:
+        from moto.iam.models import iam_backends
+        from moto.logs.models import logs_backends
+
+        account, region = backend.account_id, backend.region_name
+        params = _effective_parameters(change_set.template_dict, change_set.parameters)
+        old = ((change_set.stack.template_dict if change_set.stack.template else {}) or {}).get("Resources", {}) or {}
+        found = []
+        for logical_id, resource in (change_set.template_dict.get("Resources") or {}).items():
+            if logical_id in old:
+                continue  # an existing resource keeps its own name
+            props = _resolved(resource.get("Properties") or {}, params)
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                key, taken = "LogGroupName", set(logs_backends[account][region].groups)
+            elif resource["Type"] == "AWS::IAM::Role":
+                key, taken = "RoleName", {r.name for r in iam_backends[account]["global"].roles.values()}
+            else:
+                continue
+            name = props.get(key)
+            if isinstance(name, str) and name in taken:
+                found.append(
+                    {
+                        "EventId": str(uuid.uuid4()),
+                        "StackId": change_set.stack.stack_id,
+                        "OperationId": change_set.change_set_id,
+                        "EventType": "VALIDATION_ERROR",
+                        "LogicalResourceId": logical_id,
+                        "ResourceType": resource["Type"],
+                        "Timestamp": datetime.datetime.now(datetime.UTC),
+                        "ValidationFailureMode": "FAIL",
+                        "ValidationName": "NAME_CONFLICT_VALIDATION",
+                        "ValidationStatus": "FAILED",
+                        "ValidationStatusReason": f"Resource of type '{resource['Type']}' with identifier "
+                        f"'{name}' already exists.",
+                        "ValidationPath": f"/Resources/{logical_id}/Properties/{key}",
+                    }
+                )
+        return found
+
+    create = CloudFormationBackend.create_change_set
+
+    def create_change_set(self, *args, **kwargs):
+        change_set_id, stack_id = create(self, *args, **kwargs)
+        change_set = self.change_sets[change_set_id]
+        events[change_set_id] = conflicts(self, change_set)
+        if events[change_set_id]:
+            change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+            change_set.status_reason = "The change set failed pre-deployment validation."
+        return change_set_id, stack_id
+
+    CloudFormationBackend.create_change_set = create_change_set
+
+    def describe_events(self):
+        name = self._get_param("ChangeSetName")
+        change_set = self.cloudformation_backend.describe_change_set(name)
+        return ActionResult({"OperationEvents": events.get(change_set.change_set_id, [])})
+
+    CloudFormationResponse.describe_events = describe_events
