@@ -58,6 +58,7 @@ TARGETS = {
     "NEW": "review",
     "FORMAT": "review",
     "ALLOW": "review",
+    "ROLE_ARN": "deploy",
 }
 
 
