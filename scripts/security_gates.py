@@ -50,6 +50,11 @@ WAIVERS = {
     ("PRIVILEGE_ESCALATION", "ManageEnvironmentResources"): _CLOUDFORMATION_ROLE,
     ("RESOURCE_POLICY_PRIVILEGE_ESCALATION", "ManageEnvironmentResources"): _CLOUDFORMATION_ROLE,
     ("PERMISSIONS_MANAGEMENT_ACTIONS", "DeployAndSync"): _PASS_THE_SERVICE_ROLE,
+    ("UNKNOWN_ACTION", "ReadTheValidation"): (
+        "out/mwaa-ci-roles.yaml: cloudformation:DescribeEvents (a change set's pre-deployment validation, "
+        "2025) is newer than parliament's action list; awacs, generated from AWS's, has it. The statement "
+        "holds that one action alone."
+    ),
     ("NOTRESOURCE_WITH_ALLOW", "UseAwsOwnedQueueKey"): (
         "MWAA's documented statement for the AWS-owned key: the key lives in an AWS account, so the only way "
         "to name it is 'any key not in this account', bounded by kms:ViaService sqs.<region>. "

@@ -125,6 +125,7 @@ class Runner:
     variables: dict[str, str] = field(default_factory=dict)  # repository variables (vars)
     inputs: dict[str, str] = field(default_factory=dict)
     artifacts: Path | None = None
+    account: str = "123456789012"  # whose credentials configure-aws-credentials would get (the emulator's)
 
     def run_workflow(self, workflow_file: Path) -> dict[str, list[JobRun]]:
         workflow = yaml.safe_load(workflow_file.read_text())
@@ -214,6 +215,9 @@ class Runner:
             return "success"
         if name == "aws-actions/configure-aws-credentials":
             run.credentials = {k: str(v) for k, v in inputs.items()}
+            allowed = run.credentials.get("allowed-account-ids")
+            if allowed and self.account not in allowed.split(","):
+                return "failure"  # as the action fails on credentials of another account
             return "success"
         assert self.artifacts is not None, f"{action} needs an artifact store"
         if name == "actions/upload-artifact":

@@ -145,6 +145,7 @@ def test_merge_deploys_each_pinned_environment_with_its_roles_then_syncs(env, ch
     assert deploy.credentials == {
         "role-to-assume": f"arn:aws:iam::{ACCOUNT}:role/mwaa-ci-deploy-here",
         "aws-region": "eu-west-1",
+        "allowed-account-ids": ACCOUNT,
     }
     [stack] = client(env, "cloudformation").describe_stacks(StackName="mwaa-here")["Stacks"]
     assert stack["RoleARN"] == f"arn:aws:iam::{ACCOUNT}:role/mwaa-ci-cloudformation-here"

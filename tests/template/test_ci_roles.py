@@ -101,7 +101,8 @@ def test_the_preview_role_makes_reads_and_deletes_change_sets_and_executes_nothi
         "cloudformation:DescribeEvents",  # the change set's pre-deployment validation
         "logs:DescribeLogGroups",  # make diff's check for another stack's log groups
     }
-    [statement, _] = statements(roles, "PreviewRole")
+    [statement, validation, _] = statements(roles, "PreviewRole")
+    assert validation["Action"] == ["cloudformation:DescribeEvents"] and validation["Resource"] == statement["Resource"]
     assert statement["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/mwaa-*/*"}
     ]
