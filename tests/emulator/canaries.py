@@ -91,16 +91,21 @@ def unchanged_update_is_an_error() -> bool:
     return cfn().describe_change_set(StackName="canary", ChangeSetName="same")["Status"] != "FAILED"
 
 
-@canary("cloudformation.change_set_parameters")
-def parameter_changes_are_ignored() -> bool:
+def tag_changed_to_b(change_set: str) -> None:
+    """Stack ``canary`` of TAGGED, and a change set of the same template with Tag=b."""
     cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(TAGGED))
     cfn().create_change_set(
         StackName="canary",
-        ChangeSetName="p",
+        ChangeSetName=change_set,
         ChangeSetType="UPDATE",
         TemplateBody=yaml.safe_dump(TAGGED),
         Parameters=[{"ParameterKey": "Tag", "ParameterValue": "b"}],
     )
+
+
+@canary("cloudformation.change_set_parameters")
+def parameter_changes_are_ignored() -> bool:
+    tag_changed_to_b("p")
     changes = cfn().describe_change_set(StackName="canary", ChangeSetName="p")["Changes"]
     return [c["ResourceChange"]["LogicalResourceId"] for c in changes] != ["Bucket"] or any(
         c["ResourceChange"]["Action"] != "Modify" for c in changes
@@ -109,14 +114,7 @@ def parameter_changes_are_ignored() -> bool:
 
 @canary("cloudformation.change_set_values")
 def change_sets_carry_no_values() -> bool:
-    cfn().create_stack(StackName="canary", TemplateBody=yaml.safe_dump(TAGGED))
-    cfn().create_change_set(
-        StackName="canary",
-        ChangeSetName="v",
-        ChangeSetType="UPDATE",
-        TemplateBody=yaml.safe_dump(TAGGED),
-        Parameters=[{"ParameterKey": "Tag", "ParameterValue": "b"}],
-    )
+    tag_changed_to_b("v")
     changes = cfn().describe_change_set(StackName="canary", ChangeSetName="v", IncludePropertyValues=True)["Changes"]
     targets = [d.get("Target", {}) for c in changes for d in c["ResourceChange"].get("Details", [])]
     return not any(t.get("Name") == "Tags" and "b" in t.get("AfterValue", "") for t in targets)
