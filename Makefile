@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER ROLE_ARN
+	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER ROLE_ARN TO FROM
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -35,7 +35,7 @@ MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
 .PHONY: venvs bench-tests environments mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
-	deploy diff preflight sync outputs status logs drift ui airflow trigger destroy fmt
+	deploy diff preflight upgrade-check sync outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -147,6 +147,9 @@ diff: $(VENV)/.installed ## What changes: make review's report of out/ against g
 
 preflight: $(VENV)/.installed ## Check requirements, DAG imports, plugins and startup script offline (AIRFLOW_VERSION= for an upgrade)
 	@$(OPS) preflight
+
+upgrade-check: $(VENV)/.installed ## Rehearse an Airflow upgrade offline: make upgrade-check ENV=prd TO=3.3.1 [FROM=2.11.2] (without FROM: the environment's own version)
+	@$(OPS) upgrade-check
 
 sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
 	@$(OPS) sync

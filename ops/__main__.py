@@ -23,7 +23,7 @@ from templates.target import REGION
 from . import inputs
 from .arguments import parse_args
 from .aws import Aws, Timeouts, check_target, describe
-from .errors import OpsError, ShapeError, fail
+from .errors import OpsError, ShapeError, UsageError, fail
 from .inputs import AIRFLOW_VERSION, PROFILE, checked, duration, flag, path
 from .text import printable
 
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         new = path("NEW", args.new, "") if args.new else None
         form, allow = inputs.output_format(args.format, inputs.REVIEW_FORMATS), inputs.allowed_ids(args.allow)
         return review.run(args.base.strip() or "HEAD", old, new, form, allow)
+    if args.action == "upgrade-check":
+        return _upgrade_check(args, env, name, region, timeouts, connect)
     if args.action in ("deploy", "diff"):
         from . import stack
         from .overrides import default_template, prepare
@@ -117,6 +119,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         action = _aws_action(args, name)
     return action(aws or connect()) or 0
+
+
+def _upgrade_check(
+    args: argparse.Namespace, env: str, name: str, region: str, timeouts: Timeouts, connect: Callable[[], Aws]
+) -> int:
+    """Offline with FROM; else the environment's own version, read through the stack first."""
+    from templates.catalogue import RELEASES
+
+    from . import preflight, upgrade
+    from .overrides import default_template
+
+    dags, plugins, startup = inputs.sources({"DAGS": args.dags, "PLUGINS": args.plugins, "STARTUP": args.startup})
+    template = path("TEMPLATE", args.template, str(default_template(env)))
+    to = args.to.strip()
+    if not to:
+        raise UsageError(f"TO: the version to check, one of {', '.join(RELEASES)}")
+    if to not in RELEASES:
+        raise UsageError(f"TO={to!r}: the project knows Airflow {', '.join(RELEASES)}")
+    check = preflight.target(template, to, dags, plugins, startup, region or "")
+    current = args.from_version.strip()
+    if current and current not in RELEASES:
+        raise UsageError(f"FROM={current!r}: the project knows Airflow {', '.join(RELEASES)}")
+    if not current:
+        from .mwaa import environment_of
+
+        current = str(environment_of(connect(), name)["AirflowVersion"])
+        if current not in RELEASES:
+            raise OpsError(
+                f"environment of stack {name} runs Airflow {printable(current)}, which the project does not know"
+            )
+    return upgrade.run(current, check, env, timeouts.total)
 
 
 def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | None]:

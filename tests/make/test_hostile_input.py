@@ -59,6 +59,8 @@ TARGETS = {
     "FORMAT": "review",
     "ALLOW": "review",
     "ROLE_ARN": "deploy",
+    "TO": "upgrade-check",
+    "FROM": "upgrade-check",
 }
 
 

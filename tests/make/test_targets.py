@@ -14,7 +14,10 @@ from tests.make.runs import ROOT, STACK, client, error_lines, make
 
 EMULATED_ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111111111111"
-AWS_TARGETS = ["deploy", "diff", "sync", "destroy", "trigger", "status", "logs", "drift", "outputs", "ui", "airflow"]
+AWS_TARGETS = [
+    *("deploy", "diff", "sync", "destroy", "trigger", "status", "logs", "drift", "outputs", "ui", "airflow"),
+    "upgrade-check",  # without FROM: it reads the environment's version
+]
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("target", AWS_TARGETS)
 def test_credentials_of_another_account_are_refused_before_anything_is_sent(env, mwaa, project, target):
-    result = make(env, target, project=project, ENV="elsewhere", YES="1", DAGS=str(project / "dags"))
+    result = make(env, target, project=project, ENV="elsewhere", YES="1", DAGS=str(project / "dags"), TO="3.3.1")
     assert result.returncode == 2, result.stdout + result.stderr
     [line] = error_lines(result)
     assert EMULATED_ACCOUNT in line and OTHER_ACCOUNT in line and "nothing sent" in line, line

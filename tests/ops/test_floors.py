@@ -21,7 +21,7 @@ FLOORS = [
     {"mwaa"},
     {"progress"},
     {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments"},
-    {"preview"},  # make diff: the deploy's checks (stack) before its change set
+    {"preview", "upgrade"},  # make diff (the deploy's checks first); make upgrade-check (preflight's)
     {"__main__"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
