@@ -35,7 +35,7 @@ MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
 .PHONY: venvs bench-tests environments mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
-	deploy diff preflight upgrade-check sync outputs status logs drift ui airflow trigger destroy fmt
+	deploy diff preflight upgrade-check sync history rollback outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -153,6 +153,12 @@ upgrade-check: $(VENV)/.installed ## Rehearse an Airflow upgrade offline: make u
 
 sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
 	@$(OPS) sync
+
+history: $(VENV)/.installed ## The releases make sync recorded, newest first: what each changed, which one runs now
+	@$(OPS) history
+
+rollback: $(VENV)/.installed ## Put a recorded release back, as a new release: make rollback ENV=prd TO=<release or commit> (asks first; YES=1)
+	@$(OPS) rollback
 
 outputs: $(VENV)/.installed ## The stack's outputs
 	@$(OPS) outputs

@@ -158,6 +158,18 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
         from . import stack
 
         return partial(stack.print_outputs, stack=name)
+    if args.action == "history":
+        from . import releases
+
+        return partial(releases.history, stack=name)
+    if args.action == "rollback":
+        from . import rollback
+
+        wanted = args.to.strip()
+        if not wanted:
+            raise UsageError("TO: the release to put back (its name, or its commit): `make history` lists them")
+        confirmed, wait = flag("YES", args.yes), not flag("NOWAIT", args.nowait)
+        return partial(rollback.rollback, stack=name, wanted=wanted, confirmed=confirmed, wait=wait)
     if args.action in ("status", "drift"):
         from . import status
 

@@ -17,6 +17,21 @@ from typing import Any
 from .text import printable
 
 
+def confirm(stack: str, question: str, refusal: str, nothing: str) -> None:
+    """Ask at a terminal for the stack's name before a change that loses something; ``refusal``
+    (no terminal) and ``nothing`` ("nothing deleted") end the one error line otherwise."""
+    from .errors import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(refusal)
+    try:
+        answer = input(f"{question} Type the stack name: ")
+    except EOFError:
+        raise UsageError(f"no answer; {nothing}") from None
+    if answer.strip() != stack:
+        raise UsageError(f"not confirmed; {nothing}")
+
+
 def table(rows: Iterable[tuple[object, ...]], header: tuple[str, ...]) -> str:
     """Aligned columns; every cell made printable (cells come from AWS)."""
     rows = [tuple(printable(cell, 300) for cell in row) for row in rows]

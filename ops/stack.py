@@ -9,8 +9,8 @@ from typing import Any
 from . import cloudformation, progress
 from .aws import Aws
 from .cloudformation import CAPABILITIES, outputs_of, stack_of, why_no_outputs
-from .console import minutes, table
-from .errors import OpsError, UsageError
+from .console import confirm, minutes, table
+from .errors import OpsError
 from .log_groups import check_no_foreign_groups
 from .overrides import Deployment, check_rules
 from .rules import known_values
@@ -118,14 +118,12 @@ def destroy(aws: Aws, stack: str, confirmed: bool) -> None:
     outputs = outputs_of(aws, stack)
     bucket = outputs.get("EnvironmentBucketName", "(unknown)")
     if not confirmed:
-        if not sys.stdin.isatty():
-            raise UsageError(f"refusing to delete stack {stack} without confirmation: run `make destroy YES=1`")
-        try:
-            answer = input(f"Delete stack {stack} in {aws.region} and its MWAA environment? Type the stack name: ")
-        except EOFError:
-            raise UsageError("no answer; nothing deleted") from None
-        if answer.strip() != stack:
-            raise UsageError("not confirmed; nothing deleted")
+        confirm(
+            stack,
+            f"Delete stack {stack} in {aws.region} and its MWAA environment?",
+            f"refusing to delete stack {stack} without confirmation: run `make destroy YES=1`",
+            "nothing deleted",
+        )
     stack_id = outputs.stack["StackId"]
     total = cloudformation.resource_count(aws, stack_id)
     seen = cloudformation.event_ids(aws, stack_id)

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
-from . import cloudformation, mwaa
+from . import cloudformation, mwaa, releases
 from .aws import Aws
 from .cloudformation import outputs_of
 from .console import elapsed
@@ -50,6 +50,7 @@ class Put(NamedTuple):
     changed: bool
     version: str
     digest: str
+    etag: str = ""
 
 
 class Bucket:
@@ -76,10 +77,10 @@ class Bucket:
         current = self.head(key)
         sha = digest(content)
         if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
-            return Put(False, current.get("VersionId", ""), sha)
+            return Put(False, current.get("VersionId", ""), sha, current.get("ETag", ""))
         answer = self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
         print(f"upload: {printable(key)} -> s3://{printable(self.name)}/{printable(key)}")
-        return Put(True, answer.get("VersionId", ""), sha)
+        return Put(True, answer.get("VersionId", ""), sha, answer.get("ETag", ""))
 
     def keys(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
@@ -119,10 +120,12 @@ def sync(
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
-    uploaded = {f"{dag_path}/{relative}" for relative in files}
-    changed = sum(
-        bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes()).changed for relative, path in files.items()
-    )
+    puts = {
+        f"{dag_path}/{relative}": bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes())
+        for relative, path in files.items()
+    }
+    uploaded = set(puts)
+    changed = sum(put.changed for put in puts.values())
     print(
         f"Synced {dags}/ to s3://{bucket.name}/{dag_path}/: {changed} of {len(files)} file(s) uploaded"
         + ("" if delete else " (objects only in S3 were kept; DELETE=1 removes them)")
@@ -138,8 +141,10 @@ def sync(
         if content is None:
             continue
         key = target_key(file, managed, environment, dag_path)
-        states.append(_state(bucket, file, key, bucket.put_if_changed(key, content), environment))
+        puts[key] = bucket.put_if_changed(key, content)
+        states.append(_state(bucket, file, key, puts[key], environment))
 
+    doomed: list[str] = []
     if delete:
         protected = [str(environment[f.path_property]) for f in S3_FILES if environment.get(f.path_property)]
         doomed, kept = stale_keys(bucket.keys(f"{dag_path}/"), uploaded, [*protected, *managed.values()])
@@ -149,7 +154,12 @@ def sync(
             print(f"delete: s3://{bucket.name}/{printable(key)}")
         bucket.delete(doomed)
 
-    if not point_environment_at(aws, outputs.stack, name, states, managed):
+    updating = point_environment_at(aws, outputs.stack, name, states, managed)
+    context = {"stack": stack, "environment": name, "dag_path": dag_path}
+    files_used = {s.file.version_property: s.pointed_version for s in states}
+    key = releases.record(aws, bucket.name, context, dags, releases.objects_of(puts), doomed, files_used)
+    print(f"Release recorded: s3://{printable(bucket.name)}/{printable(key)} (`make history` lists them)")
+    if not updating:
         return 0
     if not wait:
         print(f"Not waiting (NOWAIT=1): `make status` shows when {name} is AVAILABLE again.")

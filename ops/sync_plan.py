@@ -139,6 +139,11 @@ class FileState:
     in_use_digest: str | None = None  # None: the object in use carries no digest
 
     @property
+    def pointed_version(self) -> str:
+        """The version the environment uses once the sync has pointed it (same content keeps its own)."""
+        return self.latest_version if self.changed else str(self.in_use_version)
+
+    @property
     def changed(self) -> bool:
         if self.in_use_version is None:
             return True

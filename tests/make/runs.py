@@ -103,6 +103,7 @@ def sync(env: dict[str, str], dags: Path, **variables: str) -> subprocess.Comple
     return make(env, "sync", DAGS=str(dags), **variables)
 
 
-def keys(env: dict[str, str], bucket: str) -> list[str]:
-    """Every key in ``bucket``, sorted."""
-    return sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))
+def keys(env: dict[str, str], bucket: str, releases: bool = False) -> list[str]:
+    """Every key in ``bucket``, sorted; the release records (releases/) only with ``releases``."""
+    found = sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))
+    return [k for k in found if releases or not k.startswith("releases/")]

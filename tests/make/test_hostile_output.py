@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.make.runs import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, error_lines, keys, make
 
 FAST = {"SKIP_PREFLIGHT": "1"}
 # Renames the window, clears the screen, hides what follows, overwrites the line with a
@@ -149,8 +149,7 @@ def test_sync_never_uploads_hidden_files_virtual_environments_or_tool_folders(en
     result = make(env, "sync", DAGS=str(dags), **FAST)
     assert result.returncode == 0, result.stdout + result.stderr
     bucket = {o["OutputKey"]: o["OutputValue"] for o in stack_outputs(env)}["EnvironmentBucketName"]
-    keys = sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))
-    assert keys == ["dags/.airflowignore", "dags/emr_steps.py", "dags/env/settings.py"]
+    assert keys(env, bucket) == ["dags/.airflowignore", "dags/emr_steps.py", "dags/env/settings.py"]
     skipped = [line for line in result.stdout.splitlines() if line.startswith("skipped:")]
     assert sorted(skipped) == [
         "skipped: DAGS/.env (a hidden file; never uploaded)",

@@ -20,8 +20,9 @@ FLOORS = [
     {"cloudformation", "log_groups"},
     {"mwaa"},
     {"progress"},
+    {"releases"},
     {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments"},
-    {"preview", "upgrade"},  # make diff (the deploy's checks first); make upgrade-check (preflight's)
+    {"preview", "upgrade", "rollback"},  # make diff (the deploy's checks first); make upgrade-check (preflight's)
     {"__main__"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}

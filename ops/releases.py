@@ -1,0 +1,216 @@
+"""Every `make sync` is a release, recorded in the environment's bucket outside the DAG path,
+and `make history` lists them.
+
+A record, ``releases/<UTC time, to the microsecond>-<commit>.json``::
+
+    {"format": 1, "time": "2026-12-03T12:00:00.123456Z", "commit": "<sha>" | null, "dirty": bool,
+     "caller": "<ARN>", "stack": "...", "environment": "...", "dag_path": "dags",
+     "objects": [{"key": "dags/x.py", "version_id": "...", "sha256": "...", "etag": "..."}],
+     "deleted": ["dags/old.py"],
+     "environment_files": {"RequirementsS3ObjectVersion": "...", ...}}
+
+``objects`` holds every key the sync made current, uploaded or already there (with the S3
+version the release consists of), so a release can be put back whole; ``environment_files``
+the object versions of requirements, plugins and startup script the environment was pointed
+at.  Records are data someone else may have written: each is checked for shape, and one that
+is not a record is skipped with a warning, never trusted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import Aws
+from .console import table
+from .text import printable
+
+PREFIX = "releases/"  # outside the DAG path: MWAA never parses it, DELETE=1 never touches it
+FORMAT = 1
+MAX_SHOWN = 50  # releases `make history` reads and lists, newest first
+MAX_RECORD_BYTES = 4 * 1024 * 1024
+SHA = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str  # the record's file name without .json
+    record: dict[str, Any]
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {o["key"]: o["sha256"] for o in self.record["objects"]}
+
+    @property
+    def etags(self) -> dict[str, str]:
+        return {o["key"]: o.get("etag", "") for o in self.record["objects"]}
+
+
+def git_state(folder: Path) -> tuple[str | None, bool]:
+    """The commit checked out where ``folder`` is, and whether the tree differs from it."""
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+        )
+
+    try:
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0 or not SHA.fullmatch(head.stdout.strip()):
+            return None, False
+        return head.stdout.strip(), bool(git("status", "--porcelain", "--untracked-files=normal").stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        return None, False
+
+
+def record(
+    aws: Aws,
+    bucket: str,
+    context: dict[str, str],
+    dags: Path,
+    objects: list[dict[str, str]],
+    deleted: list[str],
+    environment_files: dict[str, str],
+    made_from: tuple[str | None, bool] | None = None,
+) -> str:
+    """Write the release record; its key.  ``context``: stack, environment and dag_path;
+    ``made_from``: the commit and dirtiness to record instead of the DAG folder's (a rollback
+    records the release it put back)."""
+    now = datetime.datetime.now(datetime.UTC)  # to the microsecond: two syncs never share a name
+    commit, dirty = made_from if made_from is not None else git_state(dags)
+    caller = aws.client("sts").get_caller_identity().get("Arn", "")
+    body = {
+        "format": FORMAT,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "commit": commit,
+        "dirty": dirty,
+        "caller": caller,
+        **context,
+        "objects": sorted(objects, key=lambda o: o["key"]),
+        "deleted": sorted(deleted),
+        "environment_files": dict(sorted(environment_files.items())),
+    }
+    key = f"{PREFIX}{now.strftime('%Y%m%dT%H%M%S%fZ')}-{(commit or 'nogit')[:12]}.json"
+    aws.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(body, indent=1).encode(), ContentType="application/json"
+    )
+    return key
+
+
+def _checked(record: Any) -> dict[str, Any] | None:
+    """The record when it has the shape this module writes, else None."""
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None
+    objects = record.get("objects")
+    if not isinstance(objects, list) or not all(
+        isinstance(o, dict) and all(isinstance(o.get(k), str) for k in ("key", "version_id", "sha256")) for o in objects
+    ):
+        return None
+    if not isinstance(record.get("deleted", []), list) or not isinstance(record.get("environment_files", {}), dict):
+        return None
+    if not isinstance(record.get("time"), str):
+        return None
+    return record
+
+
+def releases(aws: Aws, bucket: str) -> tuple[list[Release], list[str]]:
+    """The newest MAX_SHOWN releases, newest first, and a warning for each record not read."""
+    s3 = aws.client("s3")
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX)
+        for o in page.get("Contents", [])
+        if o["Key"].endswith(".json") and o.get("Size", 0) <= MAX_RECORD_BYTES
+    ]
+    found, warnings = [], []
+    for key in sorted(keys, reverse=True)[:MAX_SHOWN]:
+        try:
+            text = s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_RECORD_BYTES)
+            body = _checked(json.loads(text))
+        except (ClientError, ValueError, UnicodeDecodeError):
+            body = None
+        if body is None:
+            warnings.append(
+                f"history: warning: s3://{printable(bucket)}/{printable(key)} is not a release record; skipped"
+            )
+            continue
+        found.append(Release(key.removeprefix(PREFIX).removesuffix(".json"), body))
+    found.sort(key=lambda r: (str(r.record["time"]), r.name), reverse=True)
+    return found, warnings
+
+
+def changes(release: Release, before: Release | None) -> list[str]:
+    """What ``release`` changed against the one before it."""
+    now, then = release.digests, before.digests if before else {}
+    added = sorted(set(now) - set(then))
+    changed = sorted(k for k in now if k in then and now[k] != then[k])
+    gone = sorted(set(release.record.get("deleted", [])))
+    files = release.record.get("environment_files", {})
+    old_files = before.record.get("environment_files", {}) if before else {}
+    moved = sorted(f"{k} {v}" for k, v in files.items() if old_files.get(k) != v)
+    parts = []
+    for verb, keys in (("added", added), ("changed", changed), ("deleted", gone), ("points at", moved)):
+        if keys:
+            parts.append(f"{verb} {', '.join(map(printable, keys))}")
+    return parts or ["no change"]
+
+
+def current(found: list[Release], etags: dict[str, str], environment_files: dict[str, str]) -> Release | None:
+    """The newest release the environment runs: its objects are the bucket's newest (by ETag)
+    and the environment uses its requirements, plugins and startup versions."""
+    for release in found:
+        same_objects = all(etags.get(k) == e for k, e in release.etags.items() if e)
+        files = release.record.get("environment_files", {})
+        if same_objects and all(environment_files.get(k) == v for k, v in files.items()):
+            return release
+    return None
+
+
+def history(aws: Aws, stack: str) -> int:
+    from .cloudformation import outputs_of
+    from .mwaa import environment_named
+
+    outputs = outputs_of(aws, stack)
+    bucket, name = outputs["EnvironmentBucketName"], outputs["MwaaEnvironmentName"]
+    found, warnings = releases(aws, bucket)
+    for line in warnings:
+        print(line)
+    if not found:
+        print(f"No release of {stack} yet: `make sync` records one in s3://{printable(bucket)}/{PREFIX}.")
+        return 0
+    environment = environment_named(aws, name)
+    in_use = {k: str(v) for k, v in environment.items() if k.endswith("S3ObjectVersion") and v}
+    listed = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    etags = {o["Key"]: o.get("ETag", "") for page in listed for o in page.get("Contents", [])}
+    running = current(found, etags, in_use)
+    rows = []
+    for index, release in enumerate(found):
+        before = found[index + 1] if index + 1 < len(found) else None
+        commit = release.record.get("commit") or "(not a git tree)"
+        commit = f"{str(commit)[:12]}{' dirty' if release.record.get('dirty') else ''}"
+        rows.append(
+            (
+                ("* " if release is running else "  ") + printable(release.name),
+                printable(release.record["time"]),
+                printable(commit),
+                printable(release.record.get("caller", "")).rsplit("/", 1)[-1],
+                "; ".join(changes(release, before)),
+            )
+        )
+    print(f"Releases of {stack}, newest first (* the environment runs it now):")
+    print(table(rows, ("Release", "Time", "Commit", "By", "What it changed")))
+    if running is None:
+        print("None of these is what the environment runs now: its objects or versions changed outside `make sync`.")
+    return 0
+
+
+def objects_of(puts: dict[str, Any]) -> list[dict[str, str]]:
+    """Release objects from ``key -> Put`` (ops.sync)."""
+    return [{"key": k, "version_id": p.version, "sha256": p.digest, "etag": p.etag} for k, p in puts.items()]

@@ -1,0 +1,109 @@
+"""`make rollback ENV=<name> TO=<release or commit>`: a recorded release (ops/releases.py) put
+back, as a new release, history kept.
+
+1. each object of the release whose newest version holds other content is copied from the
+   recorded version back to the newest (S3 keeps every version in between);
+2. DAG files added since are deleted, each printed first: only keys under the DAG path, never
+   requirements, plugins or startup script, nothing outside the DAG path;
+3. the environment is pointed at the release's requirements, plugins and startup versions the
+   way `make sync` does it (the stack parameters where the template names them, else the MWAA
+   API), and followed until it settles (NOWAIT=1 does not wait);
+4. the result is recorded as a new release.
+
+It asks first, like `make destroy` (YES=1 skips).  A TO that names no release (its name, or
+a commit of 7 or more hex digits it was made from) is refused in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from templates.catalogue import S3_FILES
+
+from . import cloudformation, releases
+from .aws import Aws
+from .cloudformation import outputs_of
+from .console import confirm
+from .errors import UsageError
+from .sync import Bucket, Put, point_environment_at, wait_until_available
+from .sync_plan import DIGEST_KEY, FileState, managed_paths, target_key
+from .text import printable
+
+COMMIT_PREFIX = re.compile(r"[0-9a-f]{7,40}")
+
+
+def chosen(found: list[releases.Release], wanted: str, stack: str) -> releases.Release:
+    """The release ``wanted`` names: by its name, else the newest made from that commit."""
+    for release in found:
+        if release.name == wanted:
+            return release
+    if COMMIT_PREFIX.fullmatch(wanted):
+        for release in found:  # newest first
+            if str(release.record.get("commit") or "").startswith(wanted):
+                return release
+    raise UsageError(
+        f"TO={wanted!r}: no release of {stack} has that name or was made from that commit; `make history` lists them"
+    )
+
+
+def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool) -> int:
+    outputs = outputs_of(aws, stack)
+    bucket = Bucket(aws, outputs["EnvironmentBucketName"])
+    found, warnings = releases.releases(aws, bucket.name)
+    for line in warnings:
+        print(line)
+    release = chosen(found, wanted, stack)
+    name = outputs["MwaaEnvironmentName"]
+    environment = aws.client("mwaa").get_environment(Name=name)["Environment"]
+    dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
+    template = cloudformation.deployed_template(aws, stack)
+    managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
+    recorded = {o["key"]: o for o in release.record["objects"]}
+    protected = {target_key(f, managed, environment, dag_path) for f in S3_FILES}
+    added = sorted(k for k in bucket.keys(f"{dag_path}/") if k not in recorded and k not in protected)
+    if not confirmed:
+        confirm(
+            stack,
+            f"Roll stack {stack}'s environment back to release {printable(release.name)} "
+            f"({len(recorded)} object(s), {len(added)} DAG file(s) added since deleted)?",
+            f"refusing to roll back {stack} without confirmation: run `make rollback TO=... YES=1`",
+            "nothing changed",
+        )
+    puts: dict[str, Put] = {}
+    for key, item in sorted(recorded.items()):
+        puts[key] = restore(bucket, key, item)
+    for key in added:
+        print(f"delete: s3://{printable(bucket.name)}/{printable(key)} (added after {printable(release.name)})")
+    bucket.delete(added)
+    states = []
+    for file in S3_FILES:
+        version = release.record.get("environment_files", {}).get(file.version_property)
+        if not isinstance(version, str) or not version:
+            continue
+        key = target_key(file, managed, environment, dag_path)
+        in_use = environment.get(file.version_property) if environment.get(file.path_property) == key else None
+        states.append(FileState(file, key, version, puts.get(key, Put(False, version, "")).digest, in_use))
+    updating = point_environment_at(aws, outputs.stack, name, states, managed)
+    context = {"stack": stack, "environment": name, "dag_path": dag_path, "rollback_of": release.name}
+    files_used = {s.file.version_property: s.pointed_version for s in states}
+    made_from = (release.record.get("commit"), bool(release.record.get("dirty")))
+    key = releases.record(
+        aws, bucket.name, context, Path.cwd(), releases.objects_of(puts), added, files_used, made_from
+    )
+    print(f"Rolled back to {printable(release.name)}; recorded as s3://{printable(bucket.name)}/{printable(key)}")
+    if updating and wait:
+        return wait_until_available(aws, name)
+    return 0
+
+
+def restore(bucket: Bucket, key: str, item: dict[str, str]) -> Put:
+    """The key's newest version holding the recorded content: as it is, or copied back."""
+    newest = bucket.head(key)
+    if newest is not None and newest.get("Metadata", {}).get(DIGEST_KEY) == item["sha256"]:
+        return Put(False, newest.get("VersionId", ""), item["sha256"], newest.get("ETag", ""))
+    source = {"Bucket": bucket.name, "Key": key, "VersionId": item["version_id"]}
+    answer = bucket.s3.copy_object(Bucket=bucket.name, Key=key, CopySource=source, MetadataDirective="COPY")
+    print(f"restore: s3://{printable(bucket.name)}/{printable(key)} from version {printable(item['version_id'])}")
+    etag = (answer.get("CopyObjectResult") or {}).get("ETag", "")
+    return Put(True, answer.get("VersionId", ""), item["sha256"], etag)
