@@ -24,7 +24,7 @@ SECURITY_VENV := .venv-security
 # quotes, `;`, `$`, backticks and newlines arrive exactly as typed.  One not given is not set.
 USER_VARIABLES := ENV STACK_NAME REGION PROFILE TEMPLATE PARAMS BASE DAGS PLUGINS STARTUP DELETE YES \
 	CMD DAG CONF FAIL CONNECT_TIMEOUT READ_TIMEOUT TIMEOUT AIRFLOW_VERSION SKIP_PREFLIGHT NOWAIT POLL \
-	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER ROLE_ARN TO FROM
+	TYPE SINCE FOLLOW RUN TASK WAIT OLD NEW FORMAT ALLOW VERSIONS VERBOSE TOGETHER ROLE_ARN TO FROM NOVERIFY VERIFY_TIMEOUT
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval export MWAA_STACK_$(v) = $$(value $(v)))))
 # make also exports every command-line variable to recipes, *after expanding it* (so
 # `FOO='$(shell ...)'` would run): none is exported that way.
@@ -35,7 +35,7 @@ MAKEOVERRIDES :=
 OPS := $(PY) -m ops
 
 .PHONY: venvs bench-tests environments mwaa-images review airflow-options help template check lint test test-template test-workflow test-ops test-airflow2 dag-test bench clean \
-	deploy diff preflight upgrade-check sync history rollback outputs status logs drift ui airflow trigger destroy fmt
+	deploy diff preflight upgrade-check sync verify history rollback outputs status logs drift ui airflow trigger destroy fmt
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -153,6 +153,9 @@ upgrade-check: $(VENV)/.installed ## Rehearse an Airflow upgrade offline: make u
 
 sync: $(VENV)/.installed ## Preflight, upload dags/ (DELETE=1 removes S3-only files), bump requirements/plugins/startup, wait (NOWAIT=1)
 	@$(OPS) sync
+
+verify: $(VENV)/.installed ## Ask the environment whether every DAG file in its bucket parsed: MWAA's import errors, files without DAGs (VERIFY_TIMEOUT=)
+	@$(OPS) verify
 
 history: $(VENV)/.installed ## The releases make sync recorded, newest first: what each changed, which one runs now
 	@$(OPS) history

@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
         delete = syncing and flag("DELETE", args.delete)
         wait = syncing and not flag("NOWAIT", args.nowait)
         skip = syncing and flag("SKIP_PREFLIGHT", args.skip_preflight)
+        checked_verify: float | None = None
+        if syncing and not flag("NOVERIFY", args.noverify):
+            checked_verify = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
         aws = connect() if syncing else None
         if skip:
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
@@ -115,7 +118,16 @@ def run(args: argparse.Namespace) -> int:
                 return 0
         from . import sync
 
-        action = partial(sync.sync, stack=name, dags=dags, plugins=plugins, startup=startup, delete=delete, wait=wait)
+        action = partial(
+            sync.sync,
+            stack=name,
+            dags=dags,
+            plugins=plugins,
+            startup=startup,
+            delete=delete,
+            wait=wait,
+            verify_timeout=checked_verify,
+        )
     else:
         action = _aws_action(args, name)
     return action(aws or connect()) or 0
@@ -158,6 +170,11 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
         from . import stack
 
         return partial(stack.print_outputs, stack=name)
+    if args.action == "verify":
+        from . import verify
+
+        timeout = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
+        return partial(verify.run_alone, stack=name, timeout=timeout)
     if args.action == "history":
         from . import releases
 
@@ -169,7 +186,12 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
         if not wanted:
             raise UsageError("TO: the release to put back (its name, or its commit): `make history` lists them")
         confirmed, wait = flag("YES", args.yes), not flag("NOWAIT", args.nowait)
-        return partial(rollback.rollback, stack=name, wanted=wanted, confirmed=confirmed, wait=wait)
+        checked_verify = None
+        if not flag("NOVERIFY", args.noverify):
+            checked_verify = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
+        return partial(
+            rollback.rollback, stack=name, wanted=wanted, confirmed=confirmed, wait=wait, verify_timeout=checked_verify
+        )
     if args.action in ("status", "drift"):
         from . import status
 

@@ -55,13 +55,22 @@ def settle(aws: Aws, name: str, seen: Callable[[str], None]) -> dict[str, Any]:
     return wait_for(settled, f"{name} to finish updating", aws.timeouts)
 
 
-def rest(aws: Aws, environment: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def rest(
+    aws: Aws,
+    environment: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    query: dict[str, str] | None = None,
+) -> Any:
     """One Airflow REST API call through InvokeRestApi (IAM-signed; no token to handle).
     ``path`` has no /api/v1 or /api/v2 prefix: MWAA routes it to the environment's API."""
     mwaa = aws.client("mwaa")
     request: dict[str, Any] = {"Name": environment, "Path": path, "Method": method}
     if body is not None:
         request["Body"] = body
+    if query is not None:
+        request["QueryParameters"] = query
     try:
         return field(mwaa.invoke_rest_api(**request), "RestApiResponse", (dict, list), f"InvokeRestApi {method} {path}")
     except (mwaa.exceptions.RestApiClientException, mwaa.exceptions.RestApiServerException) as err:

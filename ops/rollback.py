@@ -8,7 +8,8 @@ back, as a new release, history kept.
 3. the environment is pointed at the release's requirements, plugins and startup versions the
    way `make sync` does it (the stack parameters where the template names them, else the MWAA
    API), and followed until it settles (NOWAIT=1 does not wait);
-4. the result is recorded as a new release.
+4. the result is recorded as a new release, and checked as `make sync` checks one: every DAG
+   file parsed by the environment (ops/verify.py; NOVERIFY=1 skips it).
 
 It asks first, like `make destroy` (YES=1 skips).  A TO that names no release (its name, or
 a commit of 7 or more hex digits it was made from) is refused in one line.
@@ -16,17 +17,19 @@ a commit of 7 or more hex digits it was made from) is refused in one line.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 from templates.catalogue import S3_FILES
 
-from . import cloudformation, releases
+from . import cloudformation, releases, verify
 from .aws import Aws
+from .bucket import Bucket, Put
 from .cloudformation import outputs_of
 from .console import confirm
 from .errors import UsageError
-from .sync import Bucket, Put, point_environment_at, wait_until_available
+from .sync import point_environment_at, wait_until_available
 from .sync_plan import DIGEST_KEY, FileState, managed_paths, target_key
 from .text import printable
 
@@ -47,7 +50,8 @@ def chosen(found: list[releases.Release], wanted: str, stack: str) -> releases.R
     )
 
 
-def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool) -> int:
+def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, verify_timeout: float | None = 0.0) -> int:
+    """``verify_timeout`` as for ops.sync.sync: 0 the environment's default, None no check."""
     outputs = outputs_of(aws, stack)
     bucket = Bucket(aws, outputs["EnvironmentBucketName"])
     found, warnings = releases.releases(aws, bucket.name)
@@ -70,6 +74,7 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool) -> 
             f"refusing to roll back {stack} without confirmation: run `make rollback TO=... YES=1`",
             "nothing changed",
         )
+    started = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
     puts: dict[str, Put] = {}
     for key, item in sorted(recorded.items()):
         puts[key] = restore(bucket, key, item)
@@ -92,9 +97,21 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool) -> 
         aws, bucket.name, context, Path.cwd(), releases.objects_of(puts), added, files_used, made_from
     )
     print(f"Rolled back to {printable(release.name)}; recorded as s3://{printable(bucket.name)}/{printable(key)}")
-    if updating and wait:
-        return wait_until_available(aws, name)
-    return 0
+    if updating and not wait:
+        print(f"Not waiting (NOWAIT=1): `make verify ENV=...` once {name} is AVAILABLE again.")
+        return 0
+    if updating:
+        wait_until_available(aws, name)
+    if verify_timeout is None:
+        print("verify: skipped (NOVERIFY=1)")
+        return 0
+    expected = {}
+    for key, put in puts.items():
+        if key.startswith(f"{dag_path}/") and key.endswith(".py"):
+            body = bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read(verify.MAX_READ)
+            if verify.expects_dags(body):
+                expected[key.removeprefix(f"{dag_path}/")] = started if put.changed else None
+    return verify.verify(aws, name, expected, verify_timeout or verify.default_timeout(environment))
 
 
 def restore(bucket: Bucket, key: str, item: dict[str, str]) -> Put:

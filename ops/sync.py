@@ -17,15 +17,17 @@ Safety rules (README, "make sync"):
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT, S3File
 
-from . import cloudformation, mwaa, releases
+from . import cloudformation, mwaa, releases, verify
 from .aws import Aws
+from .bucket import Bucket, Put
 from .cloudformation import outputs_of
 from .console import elapsed
 from .errors import OpsError, UsageError
@@ -33,7 +35,6 @@ from .sync_plan import (
     DAG_SUFFIXES,
     DIGEST_KEY,
     FileState,
-    digest,
     local_files,
     managed_paths,
     plan_bumps,
@@ -43,61 +44,19 @@ from .sync_plan import (
 )
 from .text import printable
 
-# --- the sync -------------------------------------------------------------------------------
-
-
-class Put(NamedTuple):
-    changed: bool
-    version: str
-    digest: str
-    etag: str = ""
-
-
-class Bucket:
-    """Objects of one bucket, compared by the SHA-256 each upload records."""
-
-    def __init__(self, aws: Aws, name: str) -> None:
-        self.s3 = aws.client("s3")
-        self.name = name
-
-    def head(self, key: str, version: str | None = None) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            extra = {"VersionId": version} if version else {}
-            return self.s3.head_object(Bucket=self.name, Key=key, **extra)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion", "403"):
-                return None
-            raise
-
-    def put_if_changed(self, key: str, content: bytes) -> Put:
-        """Upload ``content`` unless the newest object already holds it; either way, the
-        newest object then holds it, as version ``Put.version``."""
-        current = self.head(key)
-        sha = digest(content)
-        if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
-            return Put(False, current.get("VersionId", ""), sha, current.get("ETag", ""))
-        answer = self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
-        print(f"upload: {printable(key)} -> s3://{printable(self.name)}/{printable(key)}")
-        return Put(True, answer.get("VersionId", ""), sha, answer.get("ETag", ""))
-
-    def keys(self, prefix: str) -> list[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
-        return [o["Key"] for page in pages for o in page.get("Contents", [])]
-
-    def delete(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            answer = self.s3.delete_objects(Bucket=self.name, Delete={"Objects": batch, "Quiet": True})
-            if answer.get("Errors"):
-                first = answer["Errors"][0]
-                raise OpsError(f"could not delete s3://{self.name}/{first['Key']}: {first.get('Message')}")
-
 
 def sync(
-    aws: Aws, stack: str, dags: Path, plugins: Path | None, startup: Path | None, delete: bool, wait: bool = True
+    aws: Aws,
+    stack: str,
+    dags: Path,
+    plugins: Path | None,
+    startup: Path | None,
+    delete: bool,
+    wait: bool = True,
+    verify_timeout: float | None = 0.0,
 ) -> int:
+    """``verify_timeout``: how long to wait for the environment to parse the DAG files (0: its
+    own default, ops/verify.py); None skips the check."""
     files = local_files(dags, "DAGS")
     if delete and not any(name.endswith(DAG_SUFFIXES) for name in files):
         raise UsageError(
@@ -120,9 +79,12 @@ def sync(
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
+    # S3 and Airflow stamp to the second: a parse after the upload is one at or after this second.
+    started = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
+    bodies = {relative: path.read_bytes() for relative, path in files.items()}
     puts = {
-        f"{dag_path}/{relative}": bucket.put_if_changed(f"{dag_path}/{relative}", path.read_bytes())
-        for relative, path in files.items()
+        f"{dag_path}/{relative}": bucket.put_if_changed(f"{dag_path}/{relative}", body)
+        for relative, body in bodies.items()
     }
     uploaded = set(puts)
     changed = sum(put.changed for put in puts.values())
@@ -159,12 +121,20 @@ def sync(
     files_used = {s.file.version_property: s.pointed_version for s in states}
     key = releases.record(aws, bucket.name, context, dags, releases.objects_of(puts), doomed, files_used)
     print(f"Release recorded: s3://{printable(bucket.name)}/{printable(key)} (`make history` lists them)")
-    if not updating:
+    if updating and not wait:
+        print(f"Not waiting (NOWAIT=1): `make status` shows when {name} is AVAILABLE again; `make verify` then.")
         return 0
-    if not wait:
-        print(f"Not waiting (NOWAIT=1): `make status` shows when {name} is AVAILABLE again.")
+    if updating:
+        wait_until_available(aws, name)
+    if verify_timeout is None:
+        print("verify: skipped (NOVERIFY=1)")
         return 0
-    return wait_until_available(aws, name)
+    expected = {
+        relative: (started if puts[f"{dag_path}/{relative}"].changed else None)
+        for relative, body in bodies.items()
+        if relative.endswith(".py") and verify.expects_dags(body)
+    }
+    return verify.verify(aws, name, expected, verify_timeout or verify.default_timeout(environment))
 
 
 def wait_until_available(aws: Aws, name: str) -> int:

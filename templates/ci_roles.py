@@ -220,6 +220,13 @@ def deploy_statements(environment: PipelineEnvironment, service_role: iam.Role) 
             "SyncTheBucket", [s3.GetObject, s3.GetObjectVersion, s3.PutObject, s3.DeleteObject], [where.objects]
         ),
         _statement("UpdateTheEnvironment", [airflow.GetEnvironment, airflow.UpdateEnvironment], [where.environment]),
+        # make sync's check that the DAGs registered: GET /dags and /importErrors through
+        # InvokeRestApi as Airflow's Viewer ("Using the Apache Airflow REST API", user guide).
+        _statement(
+            "VerifyTheRelease",
+            [airflow.InvokeRestApi],
+            [_arn("airflow", f"role/{environment.stack}/Viewer")],
+        ),
     ]
     if environment.settings.kms_key:  # objects of a bucket under a customer managed key
         statements.append(

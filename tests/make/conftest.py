@@ -21,7 +21,14 @@ def env(emulator, tmp_path) -> dict[str, str]:
     """Environment of a user whose AWS is the emulators: fresh state for each test."""
     emulator.reset()
     # The emulated environment answers at once: ask again after 50 ms, not MWAA's 15 s.
-    return {**base_env(tmp_path), **emulator.client_environment(), "MWAA_STACK_POLL": "0.05s"}
+    # and a sync's parse check waits at most 20 s (the emulated environment parses at once,
+    # unless a test scripts otherwise), not the environment's default of minutes.
+    return {
+        **base_env(tmp_path),
+        **emulator.client_environment(),
+        "MWAA_STACK_POLL": "0.05s",
+        "MWAA_STACK_VERIFY_TIMEOUT": "20s",
+    }
 
 
 @pytest.fixture

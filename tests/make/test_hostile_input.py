@@ -61,6 +61,8 @@ TARGETS = {
     "ROLE_ARN": "deploy",
     "TO": "upgrade-check",
     "FROM": "upgrade-check",
+    "NOVERIFY": "sync",
+    "VERIFY_TIMEOUT": "sync",
 }
 
 

@@ -97,6 +97,7 @@ def test_rollback_restores_the_first_release_byte_for_byte_as_a_third(env, deplo
     s3.put_object(Bucket=bucket, Key="notes/keep.txt", Body=b"not a DAG\n")  # outside the DAG path
     result = make(env, "rollback", TO=name, YES="1")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify: all 1 DAG file(s) registered in mwaa-test" in result.stdout, "checked as a sync is"
     assert re.search(r"^delete: s3://\S+/dags/added_later\.py \(added after ", result.stdout, re.M)
     for item in first["objects"]:  # the newest version of each key holds the first release's bytes
         newest = s3.get_object(Bucket=bucket, Key=item["key"])["Body"].read()

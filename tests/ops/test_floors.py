@@ -17,10 +17,10 @@ FLOORS = [
     {"inputs", "console", "intrinsics", "rules", "sync_plan"},
     {"overrides", "arguments"},
     {"aws"},
-    {"cloudformation", "log_groups"},
+    {"cloudformation", "log_groups", "bucket"},
     {"mwaa"},
     {"progress"},
-    {"releases"},
+    {"releases", "verify"},
     {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments"},
     {"preview", "upgrade", "rollback"},  # make diff (the deploy's checks first); make upgrade-check (preflight's)
     {"__main__"},

@@ -16,6 +16,11 @@ mwaa-stack makes, with the shapes of botocore's MWAA model:
 * ``POST /restapi/{Name}`` (InvokeRestApi) for ``POST /dags/{id}/dagRuns`` with
   Airflow 3's request model (``logical_date`` required, unknown keys refused), and
   the health endpoint (``GET /monitor/health``, Airflow 2: ``/health``);
+* ``GET /dags`` and ``GET /importErrors`` through InvokeRestApi, in the shape of each
+  major (Airflow 2: ``filename`` absolute under ``/usr/local/airflow/dags``; Airflow 3:
+  relative to the ``dags-folder`` bundle), with ``limit``/``offset``: each DAG file in S3
+  is parsed ``delay`` seconds after its newest version was written, into its DAGs or an
+  import error, as a test scripts it (``script_parse``);
 * environments pass through UPDATING after an update and end AVAILABLE or
   UPDATE_FAILED as a test scripts it (``models.MwaaBackend.script_update``).
 
@@ -118,6 +123,7 @@ class MwaaEmulator:
         self.script_run(DEFAULT_RUN)
         self.cli_extra: bytes = b""
         self.rest_answers: list[tuple[re.Pattern[str], dict]] = []
+        self.parses: dict[str, tuple[float, str | None]] = {}  # file name -> (delay, import error)
 
     def script_cli(self, extra: bytes) -> None:
         """Bytes every CLI command prints after its own output (a DAG or plugin that prints)."""
@@ -127,6 +133,45 @@ class MwaaEmulator:
         """Answer InvokeRestApi calls whose ``METHOD /path`` matches the regex with ``body``, the
         whole JSON answer as it is (malformed on purpose)."""
         self.rest_answers.append((re.compile(method_path), body))
+
+    def script_parse(self, file_name: str, delay: float = 0.0, error: str | None = None) -> None:
+        """How the DAG processor takes ``file_name`` (relative to the DAG folder): ``delay``
+        seconds after its upload, into its DAGs, or into the import error ``error``."""
+        self.parses[file_name] = (delay, error)
+
+    def parsed(self, environment) -> tuple[list[dict], list[dict]]:
+        """(DAGs, import errors) the environment's DAG processor shows now, Airflow's shapes."""
+        from moto.s3.models import s3_backends
+
+        bucket = s3_backends[ACCOUNT]["aws"].buckets[environment.props["SourceBucketArn"].split(":::")[-1]]
+        prefix = environment.props["DagS3Path"].rstrip("/") + "/"
+        major = int(environment.props["AirflowVersion"].split(".")[0])
+        dags, errors = [], []
+        for key in sorted(bucket.keys):
+            if not (key.startswith(prefix) and key.endswith(".py")) or not hasattr(bucket.keys[key], "value"):
+                continue  # not a DAG file, or deleted (its newest version a delete marker)
+            relative = key.removeprefix(prefix)
+            delay, error = self.parses.get(relative, (0.0, None))
+            written = bucket.keys[key].last_modified.replace(tzinfo=datetime.UTC)
+            at = written + datetime.timedelta(seconds=delay)
+            if at > datetime.datetime.now(datetime.UTC):
+                continue  # not parsed yet
+            fileloc = f"/usr/local/airflow/dags/{relative}"
+            stamp = at.isoformat()
+            if error is not None:
+                entry = {"import_error_id": len(errors) + 1, "timestamp": stamp, "stack_trace": error}
+                errors.append(
+                    {**entry, "filename": relative, "bundle_name": "dags-folder"}
+                    if major >= 3
+                    else {**entry, "filename": fileloc}
+                )
+                continue
+            source = bucket.keys[key].value.decode(errors="replace")
+            literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
+            for dag_id in literal or ([Path(key).stem] if "DAG(" in source else []):
+                dag = {"dag_id": dag_id, "fileloc": fileloc, "last_parsed_time": stamp, "is_paused": True}
+                dags.append({**dag, "relative_fileloc": relative, "bundle_name": "dags-folder"} if major >= 3 else dag)
+        return dags, errors
 
     def script_run(self, frames: list[tuple[str, dict[str, str]]], logs: dict[str, list[str]] | None = None) -> None:
         """How the next triggered runs go: each frame (run state, task -> state) is what one
@@ -150,7 +195,7 @@ class MwaaEmulator:
         prefix = environment.props["DagS3Path"].rstrip("/") + "/"
         found = set()
         for key in bucket.keys:
-            if key.startswith(prefix) and key.endswith(".py"):
+            if key.startswith(prefix) and key.endswith(".py") and hasattr(bucket.keys[key], "value"):
                 source = bucket.keys[key].value.decode(errors="replace")
                 literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
                 if literal or "DAG(" in source:
@@ -398,6 +443,13 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if request.get("Method") == "GET" and detail:
             return self._run_detail(emulator, environment, *detail.groups())
+        listing = {"/dags": "dags", "/importErrors": "import_errors"}.get(request.get("Path", ""))
+        if request.get("Method") == "GET" and listing:
+            found = dict(zip(("dags", "import_errors"), emulator.parsed(environment), strict=True))[listing]
+            query = request.get("QueryParameters") or {}
+            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
+            page = {listing: found[offset : offset + limit], "total_entries": len(found)}
+            return 200, {}, {"RestApiStatusCode": 200, "RestApiResponse": page}
         health = "/monitor/health" if int(environment.props["AirflowVersion"].split(".")[0]) >= 3 else "/health"
         if (request.get("Method"), request.get("Path")) == ("GET", health):
             heartbeat = datetime.datetime.now(datetime.UTC).isoformat()
