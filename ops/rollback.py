@@ -29,7 +29,7 @@ from .bucket import Bucket, Put
 from .cloudformation import outputs_of
 from .console import confirm
 from .errors import UsageError
-from .sync import point_environment_at, wait_until_available
+from .sync import finish, point_environment_at
 from .sync_plan import DIGEST_KEY, FileState, managed_paths, target_key
 from .text import printable
 
@@ -97,21 +97,17 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
         aws, bucket.name, context, Path.cwd(), releases.objects_of(puts), added, files_used, made_from
     )
     print(f"Rolled back to {printable(release.name)}; recorded as s3://{printable(bucket.name)}/{printable(key)}")
-    if updating and not wait:
-        print(f"Not waiting (NOWAIT=1): `make verify ENV=...` once {name} is AVAILABLE again.")
-        return 0
-    if updating:
-        wait_until_available(aws, name)
-    if verify_timeout is None:
-        print("verify: skipped (NOVERIFY=1)")
-        return 0
-    expected = {}
-    for key, put in puts.items():
-        if key.startswith(f"{dag_path}/") and key.endswith(".py"):
-            body = bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read(verify.MAX_READ)
-            if verify.expects_dags(body):
-                expected[key.removeprefix(f"{dag_path}/")] = started if put.changed else None
-    return verify.verify(aws, name, expected, verify_timeout or verify.default_timeout(environment))
+
+    def expected() -> dict[str, datetime.datetime | None]:
+        found = {}
+        for key, put in puts.items():
+            if key.startswith(f"{dag_path}/") and key.endswith(".py"):
+                body = bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read(verify.MAX_READ)
+                if verify.expects_dags(body):
+                    found[key.removeprefix(f"{dag_path}/")] = started if put.changed else None
+        return found
+
+    return finish(aws, name, environment, updating, wait, verify_timeout, expected)
 
 
 def restore(bucket: Bucket, key: str, item: dict[str, str]) -> Put:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,29 @@ def sync(
     files_used = {s.file.version_property: s.pointed_version for s in states}
     key = releases.record(aws, bucket.name, context, dags, releases.objects_of(puts), doomed, files_used)
     print(f"Release recorded: s3://{printable(bucket.name)}/{printable(key)} (`make history` lists them)")
+
+    def expected() -> dict[str, datetime.datetime | None]:
+        return {
+            relative: (started if puts[f"{dag_path}/{relative}"].changed else None)
+            for relative, body in bodies.items()
+            if relative.endswith(".py") and verify.expects_dags(body)
+        }
+
+    return finish(aws, name, environment, updating, wait, verify_timeout, expected)
+
+
+def finish(
+    aws: Aws,
+    name: str,
+    environment: Mapping[str, Any],
+    updating: bool,
+    wait: bool,
+    verify_timeout: float | None,
+    expected: Callable[[], dict[str, datetime.datetime | None]],
+) -> int:
+    """After a release (sync, rollback): wait for the environment's update unless NOWAIT, then
+    check its DAGs registered unless NOVERIFY (``verify_timeout`` None); ``expected`` is
+    asked only then."""
     if updating and not wait:
         print(f"Not waiting (NOWAIT=1): `make status` shows when {name} is AVAILABLE again; `make verify` then.")
         return 0
@@ -129,12 +152,7 @@ def sync(
     if verify_timeout is None:
         print("verify: skipped (NOVERIFY=1)")
         return 0
-    expected = {
-        relative: (started if puts[f"{dag_path}/{relative}"].changed else None)
-        for relative, body in bodies.items()
-        if relative.endswith(".py") and verify.expects_dags(body)
-    }
-    return verify.verify(aws, name, expected, verify_timeout or verify.default_timeout(environment))
+    return verify.verify(aws, name, expected(), verify_timeout or verify.default_timeout(dict(environment)))
 
 
 def wait_until_available(aws: Aws, name: str) -> int:
