@@ -5,9 +5,9 @@ its image, its installed requirements and its network on the file.
 
 Which files are expected to hold DAGs: the ``.py`` files whose text holds both "airflow"
 and "dag" (any case), Airflow's DAG-discovery safe mode applies before it parses a
-file (Airflow's configuration reference, ``core.dag_discovery_safe_mode``, on by default);
-a helper module without both words is not waited for.  A ``.zip`` in the DAG folder is not
-checked.
+file (Airflow's configuration reference, ``core.dag_discovery_safe_mode``, on by default),
+and that build a DAG (``DAG(``, ``@dag``, ``dag(``): a helper module is not waited for.
+A ``.zip`` in the DAG folder is not checked.
 
 How long: ``VERIFY_TIMEOUT``, by default the environment's own scan interval plus the
 per-file interval plus the import timeout, plus a minute (Airflow's defaults, 300 + 30 + 30
@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,9 +41,15 @@ ERROR_LINES = 6  # of a stack trace, in the verdict
 MAX_READ = 16 * 1024 * 1024  # a DAG file larger than this is not read by `make verify`
 
 
+BUILDS_A_DAG = re.compile(rb"\bDAG\s*\(|@dag\b|\bdag\s*\(")  # DAG(...), with DAG(...), @dag, dag(...)
+
+
 def expects_dags(content: bytes) -> bool:
+    """Whether Airflow should find DAGs in a file: it passes the safe-mode test and builds one.
+    A module that only imports DAG yields none, and Airflow's API cannot tell "parsed, no DAG"
+    from "not parsed yet": such a file is not waited for."""
     lowered = content.lower()
-    return b"airflow" in lowered and b"dag" in lowered
+    return b"airflow" in lowered and b"dag" in lowered and BUILDS_A_DAG.search(content) is not None
 
 
 def default_timeout(environment: dict[str, Any]) -> float:

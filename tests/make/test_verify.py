@@ -76,3 +76,12 @@ def test_a_bad_verify_timeout_is_one_line(env, deployed, dags):
     result = make(env, "sync", DAGS=str(dags), VERIFY_TIMEOUT="soon", **FAST)
     assert result.returncode != 0
     assert "VERIFY_TIMEOUT='soon'" in result.stderr
+
+
+def test_which_files_are_waited_for():
+    from ops.verify import expects_dags
+
+    assert expects_dags((ROOT / "dags" / "emr_steps.py").read_bytes())
+    assert expects_dags(b"from airflow.sdk import dag\n\n@dag(schedule=None)\ndef flow(): ...\nflow()\n")
+    assert not expects_dags(b"from airflow import DAG  # a type only\n\ndef helper(d: DAG): ...\n")
+    assert not expects_dags(b"def make_dag(x): ...\n")
