@@ -105,9 +105,7 @@ def run(args: argparse.Namespace) -> int:
         delete = syncing and flag("DELETE", args.delete)
         wait = syncing and not flag("NOWAIT", args.nowait)
         skip = syncing and flag("SKIP_PREFLIGHT", args.skip_preflight)
-        checked_verify: float | None = None
-        if syncing and not flag("NOVERIFY", args.noverify):
-            checked_verify = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
+        checked_verify = _verify_timeout(args) if syncing else None
         aws = connect() if syncing else None
         if skip:
             print("mwaa-stack: warning: SKIP_PREFLIGHT=1: uploading without `make preflight`", file=sys.stderr)
@@ -133,6 +131,25 @@ def run(args: argparse.Namespace) -> int:
     return action(aws or connect()) or 0
 
 
+VERIFY_TIMEOUT_LIMIT = 6 * 3600
+
+
+def _verify_timeout(args: argparse.Namespace) -> float | None:
+    """How long sync and rollback wait for the DAGs to register (0: the environment's own
+    default, ops/verify.py); None with NOVERIFY=1."""
+    if flag("NOVERIFY", args.noverify):
+        return None
+    return duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=VERIFY_TIMEOUT_LIMIT)
+
+
+def _known_release(name: str, value: str) -> str:
+    from templates.catalogue import RELEASES
+
+    if value not in RELEASES:
+        raise UsageError(f"{name}={value!r}: the project knows Airflow {', '.join(RELEASES)}")
+    return value
+
+
 def _upgrade_check(
     args: argparse.Namespace, env: str, name: str, region: str, timeouts: Timeouts, connect: Callable[[], Aws]
 ) -> int:
@@ -144,15 +161,10 @@ def _upgrade_check(
 
     dags, plugins, startup = inputs.sources({"DAGS": args.dags, "PLUGINS": args.plugins, "STARTUP": args.startup})
     template = path("TEMPLATE", args.template, str(default_template(env)))
-    to = args.to.strip()
-    if not to:
+    if not args.to.strip():
         raise UsageError(f"TO: the version to check, one of {', '.join(RELEASES)}")
-    if to not in RELEASES:
-        raise UsageError(f"TO={to!r}: the project knows Airflow {', '.join(RELEASES)}")
-    check = preflight.target(template, to, dags, plugins, startup, region or "")
-    current = args.from_version.strip()
-    if current and current not in RELEASES:
-        raise UsageError(f"FROM={current!r}: the project knows Airflow {', '.join(RELEASES)}")
+    check = preflight.target(template, _known_release("TO", args.to.strip()), dags, plugins, startup, region or "")
+    current = _known_release("FROM", args.from_version.strip()) if args.from_version.strip() else ""
     if not current:
         from .mwaa import environment_of
 
@@ -173,7 +185,7 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
     if args.action == "verify":
         from . import verify
 
-        timeout = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
+        timeout = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=VERIFY_TIMEOUT_LIMIT)
         return partial(verify.run_alone, stack=name, timeout=timeout)
     if args.action == "history":
         from . import releases
@@ -186,11 +198,13 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
         if not wanted:
             raise UsageError("TO: the release to put back (its name, or its commit): `make history` lists them")
         confirmed, wait = flag("YES", args.yes), not flag("NOWAIT", args.nowait)
-        checked_verify = None
-        if not flag("NOVERIFY", args.noverify):
-            checked_verify = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=6 * 3600)
         return partial(
-            rollback.rollback, stack=name, wanted=wanted, confirmed=confirmed, wait=wait, verify_timeout=checked_verify
+            rollback.rollback,
+            stack=name,
+            wanted=wanted,
+            confirmed=confirmed,
+            wait=wait,
+            verify_timeout=_verify_timeout(args),
         )
     if args.action in ("status", "drift"):
         from . import status

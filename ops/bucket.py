@@ -47,6 +47,10 @@ class Bucket:
         print(f"upload: {printable(key)} -> s3://{printable(self.name)}/{printable(key)}")
         return Put(True, answer.get("VersionId", ""), sha, answer.get("ETag", ""))
 
+    def read(self, key: str, limit: int) -> bytes:
+        """The newest object's first ``limit`` bytes."""
+        return self.s3.get_object(Bucket=self.name, Key=key)["Body"].read(limit)
+
     def keys(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
         return [o["Key"] for page in pages for o in page.get("Contents", [])]

@@ -41,8 +41,11 @@ REVIEW_FORMATS = ("text", "markdown", "json")  # make review
 LISTING_FORMATS = ("text", "json")  # make environments
 # IAM's role ARN: a partition, a 12-digit account, role/ then an optional path and a name
 # (IAM User Guide, "IAM identifiers"; names of [\w+=,.@-], at most 64 characters).
-ROLE_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::([0-9]{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+ROLE_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII
+)
 ALLOWED_ID = re.compile(r"[A-Za-z0-9]{1,255}")
+COMMIT = re.compile(r"[0-9a-f]{40}")  # a git commit, as git names it in full
 
 
 def flag(name: str, value: str) -> bool:
@@ -143,9 +146,9 @@ def role_arn(value: str, target: Target | None, env: str) -> str:
     found = ROLE_ARN.fullmatch(value)
     if found is None:
         raise UsageError(f"ROLE_ARN={value!r}: not an IAM role ARN; allowed: arn:aws:iam::<12 digits>:role/<name>")
-    if target is not None and found.group(2) != target.account_id:
+    if target is not None and found["account"] != target.account_id:
         raise UsageError(
-            f"ROLE_ARN: a role of account {found.group(2)}; environment {env} is pinned to account "
+            f"ROLE_ARN: a role of account {found['account']}; environment {env} is pinned to account "
             f"{target.account_id} (environments/{env}.toml [target])"
         )
     return value

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +29,13 @@ from botocore.exceptions import ClientError
 
 from .aws import Aws
 from .console import table
+from .inputs import COMMIT
 from .text import printable
 
 PREFIX = "releases/"  # outside the DAG path: MWAA never parses it, DELETE=1 never touches it
 FORMAT = 1
 MAX_SHOWN = 50  # releases `make history` reads and lists, newest first
 MAX_RECORD_BYTES = 4 * 1024 * 1024
-SHA = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def git_state(folder: Path) -> tuple[str | None, bool]:
 
     try:
         head = git("rev-parse", "HEAD")
-        if head.returncode != 0 or not SHA.fullmatch(head.stdout.strip()):
+        if head.returncode != 0 or not COMMIT.fullmatch(head.stdout.strip()):
             return None, False
         return head.stdout.strip(), bool(git("status", "--porcelain", "--untracked-files=normal").stdout.strip())
     except (OSError, subprocess.TimeoutExpired):

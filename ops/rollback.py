@@ -74,7 +74,7 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
             f"refusing to roll back {stack} without confirmation: run `make rollback TO=... YES=1`",
             "nothing changed",
         )
-    started = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
+    started = verify.upload_mark()
     puts: dict[str, Put] = {}
     for key, item in sorted(recorded.items()):
         puts[key] = restore(bucket, key, item)
@@ -99,13 +99,9 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
     print(f"Rolled back to {printable(release.name)}; recorded as s3://{printable(bucket.name)}/{printable(key)}")
 
     def expected() -> dict[str, datetime.datetime | None]:
-        found = {}
-        for key, put in puts.items():
-            if key.startswith(f"{dag_path}/") and key.endswith(".py"):
-                body = bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read(verify.MAX_READ)
-                if verify.expects_dags(body):
-                    found[key.removeprefix(f"{dag_path}/")] = started if put.changed else None
-        return found
+        dag_files = [key for key in puts if key.startswith(f"{dag_path}/") and key.endswith(".py")]
+        fresh = {key: started for key, put in puts.items() if put.changed}
+        return verify.expected_files({k: bucket.read(k, verify.MAX_READ) for k in dag_files}, dag_path, fresh)
 
     return finish(aws, name, environment, updating, wait, verify_timeout, expected)
 

@@ -79,8 +79,7 @@ def sync(
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
-    # S3 and Airflow stamp to the second: a parse after the upload is one at or after this second.
-    started = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
+    started = verify.upload_mark()
     bodies = {relative: path.read_bytes() for relative, path in files.items()}
     puts = {
         f"{dag_path}/{relative}": bucket.put_if_changed(f"{dag_path}/{relative}", body)
@@ -123,11 +122,8 @@ def sync(
     print(f"Release recorded: s3://{printable(bucket.name)}/{printable(key)} (`make history` lists them)")
 
     def expected() -> dict[str, datetime.datetime | None]:
-        return {
-            relative: (started if puts[f"{dag_path}/{relative}"].changed else None)
-            for relative, body in bodies.items()
-            if relative.endswith(".py") and verify.expects_dags(body)
-        }
+        fresh = {key: started for key, put in puts.items() if put.changed}
+        return verify.expected_files({f"{dag_path}/{r}": body for r, body in bodies.items()}, dag_path, fresh)
 
     return finish(aws, name, environment, updating, wait, verify_timeout, expected)
 

@@ -131,12 +131,9 @@ def code_lines(folders: list[Path], target: str, report: Report, timeout: float)
         symbol = re.match(r"`([^`]+)`", finding["message"])
         if symbol and symbol.group(1).rsplit(".", 1)[-1] in dual[file]:
             continue  # the fallback's binding: Airflow 3 runs the try's
-        shown = Path(file).resolve()
-        shown_text = shown.relative_to(Path.cwd()) if shown.is_relative_to(Path.cwd()) else shown
         fix = (finding.get("fix") or {}).get("message")
-        line = (
-            f"{printable(shown_text)}:{finding['location']['row']}: {finding['code']} {printable(finding['message'])}"
-        )
+        where = preflight.shown_path(file)
+        line = f"{printable(where)}:{finding['location']['row']}: {finding['code']} {printable(finding['message'])}"
         line += f" (fix: {printable(fix)})" if fix else ""
         (report.problems if finding["code"] in PROBLEM_RULES else report.warnings).append(line)
 

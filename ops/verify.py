@@ -23,7 +23,7 @@ import contextlib
 import dataclasses
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from .aws import Aws, GaveUp, wait_for
@@ -145,32 +145,37 @@ def verify(aws: Aws, name: str, expected: dict[str, datetime.datetime | None], t
     return 0
 
 
-def expected_in_bucket(keys: Iterable[str], contents: dict[str, bytes], dag_path: str) -> dict[str, None]:
-    """For `make verify` alone: the DAG files now in the DAG folder, any parse counts."""
+def upload_mark() -> datetime.datetime:
+    """The moment uploads start, as the parse times are compared with it: S3 and Airflow stamp
+    to the second, so a parse after the upload is one at or after the second before this."""
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
+
+
+def expected_files(
+    bodies: Mapping[str, bytes], dag_path: str, since: Mapping[str, datetime.datetime]
+) -> dict[str, datetime.datetime | None]:
+    """The DAG files among ``bodies`` (S3 key -> content), relative to the DAG folder, each
+    with the upload it must have been parsed after: ``since`` (by key), else any parse counts."""
     prefix = dag_path.strip("/") + "/"
     return {
-        k.removeprefix(prefix): None
-        for k in keys
-        if k.startswith(prefix) and k.endswith(".py") and expects_dags(contents.get(k, b""))
+        key.removeprefix(prefix): since.get(key)
+        for key, body in bodies.items()
+        if key.startswith(prefix) and key.endswith(".py") and expects_dags(body)
     }
 
 
 def run_alone(aws: Aws, stack: str, timeout: float) -> int:
     """`make verify`: the DAG files now in the bucket, any parse of them counting."""
+    from .bucket import Bucket
     from .cloudformation import outputs_of
     from .mwaa import environment_named
 
     outputs = outputs_of(aws, stack)
-    name, bucket = outputs["MwaaEnvironmentName"], outputs["EnvironmentBucketName"]
+    name, bucket = outputs["MwaaEnvironmentName"], Bucket(aws, outputs["EnvironmentBucketName"])
     environment = environment_named(aws, name)
     dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
-    s3 = aws.client("s3")
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{dag_path}/")
+    pages = bucket.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name, Prefix=f"{dag_path}/")
     listed = [o for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".py")]
-    contents = {
-        o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read(MAX_READ)
-        for o in listed
-        if o.get("Size", 0) <= MAX_READ
-    }
-    expected = expected_in_bucket(contents, contents, dag_path)
-    return verify(aws, name, dict(expected), timeout or default_timeout(environment))
+    bodies = {o["Key"]: bucket.read(o["Key"], MAX_READ) for o in listed if o.get("Size", 0) <= MAX_READ}
+    expected = expected_files(bodies, dag_path, {})
+    return verify(aws, name, expected, timeout or default_timeout(environment))

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ops.inputs import ALLOWED_ID, ENV_LABEL  # noqa: E402
+from ops.inputs import ALLOWED_ID, COMMIT, ENV_LABEL, ROLE_ARN  # noqa: E402
 from ops.text import printable, printable_lines  # noqa: E402
 
 COMMENT_MARKER = "<!-- mwaa-stack review -->"  # finds the one comment to edit
@@ -36,8 +36,7 @@ ARTIFACT = Path("review-comment")  # body.md, pull_request, head_sha: what a for
 COMMENT_LIMIT = 65_000  # GitHub refuses a comment body over 65,536 characters
 OUTPUT_LINES = 40  # of a failed check's output, in the comment
 BOT = "github-actions[bot]"  # the author of comments made with the job's GITHUB_TOKEN
-SHA = re.compile(r"[0-9a-f]{40}")
-ALLOW_LABEL = re.compile(r"allow:([A-Za-z0-9]{1,255})")
+ALLOW_LABEL = re.compile(f"allow:({ALLOWED_ID.pattern})")  # a label that accepts one danger
 
 
 class Refused(Exception):
@@ -79,7 +78,7 @@ def allowed(payload: dict) -> list[str]:
     for label in (payload.get("pull_request") or {}).get("labels") or []:
         name = label.get("name") if isinstance(label, dict) else None
         match = ALLOW_LABEL.fullmatch(name) if isinstance(name, str) else None
-        if match and ALLOWED_ID.fullmatch(match.group(1)):
+        if match:
             found.append(match.group(1))
     return sorted(set(found))
 
@@ -107,16 +106,17 @@ def fenced(text: str) -> list[str]:
     return [fence + "text", *printable_lines(text), fence]
 
 
+def captured(*command: str) -> subprocess.CompletedProcess:
+    """A command run quietly, its stdout and stderr kept apart."""
+    return subprocess.run(command, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+
+
 def environments() -> list[dict]:
-    code, out = run_quiet("make", "--no-print-directory", "environments", "FORMAT=json")
-    if code != 0:
-        raise Refused(f"make environments failed: {out.strip().splitlines()[-1] if out.strip() else code}")
-    return json.loads(out)
-
-
-def run_quiet(*command: str) -> tuple[int, str]:
-    done = subprocess.run(command, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
+    done = captured("make", "--no-print-directory", "environments", "FORMAT=json")
+    if done.returncode != 0:
+        out = (done.stdout + done.stderr).strip()
+        raise Refused(f"make environments failed: {out.splitlines()[-1] if out else done.returncode}")
+    return json.loads(done.stdout)
 
 
 def all_environment_names() -> list[str]:
@@ -149,7 +149,7 @@ def review() -> int:
     command = ["make", "--no-print-directory", "review", f"BASE=origin/{base}", "FORMAT=markdown"]
     if allow:
         command.append("ALLOW=" + ",".join(allow))
-    reviewed = subprocess.run(command, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    reviewed = captured(*command)
     # make exits 2 whatever failed: a review printed and then refused is a danger not accepted.
     review_text = reviewed.stdout if reviewed.stdout.startswith("### mwaa-stack review") else ""
     if reviewed.returncode == 0:
@@ -250,7 +250,7 @@ def post(argv: list[str]) -> int:
         if len(argv) != 4 or argv[2] != "--head-sha":
             raise Refused("post --from DIR --head-sha SHA")
         folder, sha = Path(argv[1]), argv[3]
-        if not SHA.fullmatch(sha):
+        if not COMMIT.fullmatch(sha):
             raise Refused(f"--head-sha {sha!r}: a commit's 40 hex digits")
         text = (folder / "pull_request").read_text().strip()
         if not text.isdigit():
@@ -278,13 +278,13 @@ def preview() -> int:
     payload = event()
     number = pull_request_number(payload)
     role = os.environ.get("AWS_PREVIEW_ROLE_ARN", "")
-    found = re.fullmatch(r"arn:aws(?:-cn|-us-gov)?:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}", role, re.ASCII)
+    found = ROLE_ARN.fullmatch(role)
     if found is None:
         raise Refused(f"AWS_PREVIEW_ROLE_ARN={role!r}: the ARN of the preview role (out/mwaa-ci-roles.yaml)")
-    listed = [e for e in environments() if e["account_id"] == found.group(1)]
+    listed = [e for e in environments() if e["account_id"] == found["account"]]
     lines, failures = [PREVIEW_MARKER, "### Change sets against the deployed stacks", ""], 0
     if not listed:
-        lines.append(f"No environment is pinned to account {found.group(1)}.")
+        lines.append(f"No environment is pinned to account {found['account']}.")
     for environment in listed:
         name = environment["name"]
         code, out = run("make", "--no-print-directory", "diff", f"ENV={name}", "BASE=")

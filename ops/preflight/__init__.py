@@ -112,7 +112,7 @@ def run(check: Target, timeout: float) -> int:
         nonlocal failures
         failures += not warning
         lines.append(
-            f"preflight: {printable(_shown(file))}{f':{line}' if line else ''}: "
+            f"preflight: {printable(shown_path(file))}{f':{line}' if line else ''}: "
             f"{'warning: ' if warning else ''}{printable(message)}"
         )
 
@@ -207,7 +207,7 @@ def run(check: Target, timeout: float) -> int:
         print(line)
     slowest = sorted(parsed["durations"].items(), key=lambda item: -item[1])[:SLOWEST_SHOWN]
     if slowest:
-        print("preflight: slowest DAG files: " + ", ".join(f"{printable(_shown(f))} {s:.2f} s" for f, s in slowest))
+        print("preflight: slowest DAG files: " + ", ".join(f"{printable(shown_path(f))} {s:.2f} s" for f, s in slowest))
     dag_count = sum(len(ids) for ids in parsed["dags"].values())
     parsed_with = (
         f"Python {on_mwaa}"
@@ -304,7 +304,8 @@ def _removed_imports(dags: Path) -> list[tuple[Path, int, str]]:
     return found
 
 
-def _shown(file: Path | str) -> str:
+def shown_path(file: Path | str) -> str:
+    """A file as a report names it: relative to the working folder where it lies inside it."""
     path = Path(file)
     try:
         return str(path.resolve().relative_to(Path.cwd()))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import pty
+import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -33,6 +35,23 @@ def base_env(tmp: Path) -> dict[str, str]:
         "http_proxy": dead_proxy,
         "no_proxy": "127.0.0.1,localhost",
     }
+
+
+def copy_project(into: Path, files: tuple[str, ...] = (), folders: tuple[str, ...] = ()) -> Path:
+    """A copy of the project's Makefile, build.py and pins (their times kept, so make does not
+    rebuild a linked venv), and of ``files`` and ``folders``, in the new folder ``into``."""
+    into.mkdir()
+    for name in ("Makefile", "build.py", *(p.name for p in ROOT.glob("requirements*")), *files):
+        shutil.copy2(ROOT / name, into / name)
+    for folder in folders:
+        shutil.copytree(ROOT / folder, into / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return into
+
+
+def build(*args: str, cwd: Path = ROOT) -> None:
+    """``python build.py ARGS`` in ``cwd`` (the repository, or a copy of it); it must succeed."""
+    done = subprocess.run([sys.executable, "build.py", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def make(env: dict[str, str], target: str, *, project: Path = ROOT, **variables: str) -> subprocess.CompletedProcess:

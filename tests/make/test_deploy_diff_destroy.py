@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 
 from cfn_flip import load_yaml
 
-from tests.make.runs import REGION, ROOT, STACK, client, closed_port, destroy_at_a_terminal, error_lines, make
+from tests.make.runs import (
+    REGION,
+    ROOT,
+    STACK,
+    build,
+    client,
+    closed_port,
+    destroy_at_a_terminal,
+    error_lines,
+    make,
+)
 
 
 def stack(env) -> dict:
@@ -217,7 +226,6 @@ def test_operations_on_a_failed_stack_say_what_to_do(env, tmp_path):
 
 
 def test_make_without_a_target_lists_the_targets(env):
-    import subprocess
 
     result = subprocess.run(["make", "--no-print-directory"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0
@@ -289,14 +297,7 @@ def test_retention_on_a_running_environment_names_the_groups_mwaa_made_before_an
     logs = client(env, "logs")
     for module in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"):  # the user guide's group names
         logs.create_log_group(logGroupName=f"airflow-{STACK}-{module}")
-    built = subprocess.run(
-        [sys.executable, "build.py", "--set", "log_retention_days=30", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert built.returncode == 0, built.stderr
+    build("--set", "log_retention_days=30", "--out", str(tmp_path))
     template = str(tmp_path / "mwaa.yaml")
     cfn = client(env, "cloudformation")
     before = cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"]

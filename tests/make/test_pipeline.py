@@ -19,7 +19,7 @@ from ops.intrinsics import load_template, pseudo_parameters, resolve
 from tests.emulator import permissions
 from tests.emulator.permissions import as_moto_sees_it
 from tests.make.actions import Runner, clean_env
-from tests.make.runs import ROOT, client
+from tests.make.runs import ROOT, build, client, copy_project
 
 ACCOUNT = "123456789012"  # the emulator's
 REPOSITORY = "acme/data"
@@ -42,12 +42,11 @@ def git(where: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory) -> Path:
     """The team's repository on main: the project with environments dev and here, out/ built."""
-    repo = tmp_path_factory.mktemp("pipeline") / "origin"
-    repo.mkdir()
-    for name in ("Makefile", "build.py", "pyproject.toml", *(p.name for p in ROOT.glob("requirements*"))):
-        shutil.copy2(ROOT / name, repo / name)
-    for folder in ("ops", "templates", "dags", "scripts", "vendor", ".github"):
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    repo = copy_project(
+        tmp_path_factory.mktemp("pipeline") / "origin",
+        files=("pyproject.toml",),
+        folders=("ops", "templates", "dags", "scripts", "vendor", ".github"),
+    )
     (repo / "environments").mkdir()
     shutil.copy2(ROOT / "environments" / "dev.toml", repo / "environments" / "dev.toml")
     (repo / "environments" / "here.toml").write_text(
@@ -55,7 +54,7 @@ def origin(tmp_path_factory) -> Path:
     )
     (repo / "pipeline.toml").write_text(f'github_repository = "{REPOSITORY}"\nenvironments = ["here"]\n')
     (repo / ".gitignore").write_text((ROOT / ".gitignore").read_text())
-    subprocess.run([sys.executable, "build.py"], cwd=repo, check=True, capture_output=True)
+    build(cwd=repo)
     git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "main")
@@ -120,7 +119,7 @@ def propose(checkout: Path) -> None:
     environment (KmsKey is create-only), and out/ rebuilt as the author would."""
     settings = checkout / "environments" / "here.toml"
     settings.write_text('kms_key = "create"\n' + settings.read_text())
-    subprocess.run([sys.executable, "build.py"], cwd=checkout, check=True, capture_output=True)
+    build(cwd=checkout)
     git(checkout, "checkout", "--quiet", "-b", "key")
     git(checkout, "commit", "--quiet", "-am", "a key of our own")
 
@@ -299,7 +298,7 @@ def test_the_roles_own_policies_deploy_sync_and_preview_and_the_preview_role_can
             assert done.returncode == 0 and denied == [], (args, denied, done.stdout[-2000:], done.stderr[-2000:])
         settings = checkout / "environments" / "here.toml"
         settings.write_text(settings.read_text() + '\n[tags]\nteam = "data"\n')  # a property, not a parameter
-        subprocess.run([sys.executable, "build.py"], cwd=checkout, check=True, capture_output=True)
+        build(cwd=checkout)
         previewed = make_as(previewer, "diff", "ENV=here", "BASE=")
         assert previewed.returncode == 0 and denied == [], (denied, previewed.stdout[-2000:], previewed.stderr)
         assert "Modify  MwaaEnvironment" in previewed.stdout

@@ -5,12 +5,11 @@ anything else is sent.  The emulator's credentials are account 123456789012 (mot
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.make.runs import ROOT, STACK, client, error_lines, make
+from tests.make.runs import ROOT, STACK, client, copy_project, error_lines, make
 
 EMULATED_ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111111111111"
@@ -26,12 +25,7 @@ def project(tmp_path: Path) -> Path:
     and ``here`` (pinned to the emulator's): the repository's own environments stay as they
     are.  The venv is the repository's (a link; the pins' times are kept, so make does not
     rebuild it)."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in ("Makefile", "build.py", *(p.name for p in ROOT.glob("requirements*"))):
-        shutil.copy2(ROOT / name, copy / name)
-    for folder in ("ops", "templates", "out", "dags"):
-        shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = copy_project(tmp_path / "project", folders=("ops", "templates", "out", "dags"))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     (copy / "environments").mkdir()
     for env, account in (("elsewhere", OTHER_ACCOUNT), ("here", EMULATED_ACCOUNT)):

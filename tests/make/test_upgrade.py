@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ops.upgrade import dual_names
-from tests.make.runs import ROOT, base_env, error_lines, make
+from tests.make.runs import ROOT, base_env, build, error_lines, make
 
 OLD_STYLE = """from airflow import DAG
 from airflow.operators.python_operator import PythonOperator
@@ -93,14 +92,7 @@ def test_an_option_airflow_3_renamed_is_named_with_its_replacement(offline, tmp_
     settings = tmp_path / "old.toml"
     settings.write_text('airflow_version = "2.11.2"\n\n[airflow_configuration_options]\n"api.auth_backend" = "x"\n')
     out = tmp_path / "out"
-    built = subprocess.run(
-        [sys.executable, "build.py", "--settings", str(settings), "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert built.returncode == 0, built.stderr
+    build("--settings", str(settings), "--out", str(out))
     template = str(out / "mwaa.yaml")
     result = make(offline, "upgrade-check", ENV="dev", FROM="2.11.2", TO="3.3.1", TEMPLATE=template)
     assert result.returncode != 0
