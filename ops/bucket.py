@@ -51,9 +51,14 @@ class Bucket:
         """The newest object's first ``limit`` bytes."""
         return self.s3.get_object(Bucket=self.name, Key=key)["Body"].read(limit)
 
-    def keys(self, prefix: str) -> list[str]:
+    def objects(self, prefix: str = "") -> list[dict[str, Any]]:
+        """The newest object of every key under ``prefix``, as ListObjectsV2 describes it (Key,
+        Size, ETag...)."""
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
-        return [o["Key"] for page in pages for o in page.get("Contents", [])]
+        return [o for page in pages for o in page.get("Contents", [])]
+
+    def keys(self, prefix: str) -> list[str]:
+        return [o["Key"] for o in self.objects(prefix)]
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

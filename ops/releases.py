@@ -27,7 +27,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from templates.catalogue import S3_FILES
+
 from .aws import Aws
+from .bucket import Bucket
 from .console import table
 from .inputs import COMMIT
 from .text import printable
@@ -119,25 +122,20 @@ def _checked(record: Any) -> dict[str, Any] | None:
     return record
 
 
-def releases(aws: Aws, bucket: str) -> tuple[list[Release], list[str]]:
+def releases(bucket: Bucket) -> tuple[list[Release], list[str]]:
     """The newest MAX_SHOWN releases, newest first, and a warning for each record not read."""
-    s3 = aws.client("s3")
     keys = [
-        o["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX)
-        for o in page.get("Contents", [])
-        if o["Key"].endswith(".json") and o.get("Size", 0) <= MAX_RECORD_BYTES
+        o["Key"] for o in bucket.objects(PREFIX) if o["Key"].endswith(".json") and o.get("Size", 0) <= MAX_RECORD_BYTES
     ]
     found, warnings = [], []
     for key in sorted(keys, reverse=True)[:MAX_SHOWN]:
         try:
-            text = s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_RECORD_BYTES)
-            body = _checked(json.loads(text))
+            body = _checked(json.loads(bucket.read(key, MAX_RECORD_BYTES)))
         except (ClientError, ValueError, UnicodeDecodeError):
             body = None
         if body is None:
             warnings.append(
-                f"history: warning: s3://{printable(bucket)}/{printable(key)} is not a release record; skipped"
+                f"history: warning: s3://{printable(bucket.name)}/{printable(key)} is not a release record; skipped"
             )
             continue
         found.append(Release(key.removeprefix(PREFIX).removesuffix(".json"), body))
@@ -177,17 +175,20 @@ def history(aws: Aws, stack: str) -> int:
     from .mwaa import environment_named
 
     outputs = outputs_of(aws, stack)
-    bucket, name = outputs["EnvironmentBucketName"], outputs["MwaaEnvironmentName"]
-    found, warnings = releases(aws, bucket)
+    bucket, name = Bucket(aws, outputs["EnvironmentBucketName"]), outputs["MwaaEnvironmentName"]
+    found, warnings = releases(bucket)
     for line in warnings:
         print(line)
     if not found:
-        print(f"No release of {stack} yet: `make sync` records one in s3://{printable(bucket)}/{PREFIX}.")
+        print(f"No release of {stack} yet: `make sync` records one in s3://{printable(bucket.name)}/{PREFIX}.")
         return 0
     environment = environment_named(aws, name)
-    in_use = {k: str(v) for k, v in environment.items() if k.endswith("S3ObjectVersion") and v}
-    listed = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket)
-    etags = {o["Key"]: o.get("ETag", "") for page in listed for o in page.get("Contents", [])}
+    in_use = {
+        f.version_property: str(environment[f.version_property])
+        for f in S3_FILES
+        if environment.get(f.version_property)
+    }
+    etags = {o["Key"]: o.get("ETag", "") for o in bucket.objects()}
     running = current(found, etags, in_use)
     rows = []
     for index, release in enumerate(found):

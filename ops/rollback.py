@@ -29,8 +29,9 @@ from .bucket import Bucket, Put
 from .cloudformation import outputs_of
 from .console import confirm
 from .errors import UsageError
+from .mwaa import environment_named
 from .sync import finish, point_environment_at
-from .sync_plan import DIGEST_KEY, FileState, managed_paths, target_key
+from .sync_plan import DIGEST_KEY, FileState, dag_folder, in_use_version, managed_paths, target_key
 from .text import printable
 
 COMMIT_PREFIX = re.compile(r"[0-9a-f]{7,40}")
@@ -54,13 +55,13 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
     """``verify_timeout`` as for ops.sync.sync: 0 the environment's default, None no check."""
     outputs = outputs_of(aws, stack)
     bucket = Bucket(aws, outputs["EnvironmentBucketName"])
-    found, warnings = releases.releases(aws, bucket.name)
+    found, warnings = releases.releases(bucket)
     for line in warnings:
         print(line)
     release = chosen(found, wanted, stack)
     name = outputs["MwaaEnvironmentName"]
-    environment = aws.client("mwaa").get_environment(Name=name)["Environment"]
-    dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
+    environment = environment_named(aws, name)
+    dag_path = dag_folder(environment)
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
     recorded = {o["key"]: o for o in release.record["objects"]}
@@ -87,7 +88,7 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
         if not isinstance(version, str) or not version:
             continue
         key = target_key(file, managed, environment, dag_path)
-        in_use = environment.get(file.version_property) if environment.get(file.path_property) == key else None
+        in_use = in_use_version(file, key, environment)
         states.append(FileState(file, key, version, puts.get(key, Put(False, version, "")).digest, in_use))
     updating = point_environment_at(aws, outputs.stack, name, states, managed)
     context = {"stack": stack, "environment": name, "dag_path": dag_path, "rollback_of": release.name}

@@ -35,6 +35,8 @@ from .sync_plan import (
     DAG_SUFFIXES,
     DIGEST_KEY,
     FileState,
+    dag_folder,
+    in_use_version,
     local_files,
     managed_paths,
     plan_bumps,
@@ -75,7 +77,7 @@ def sync(
     name = outputs["MwaaEnvironmentName"]
     mwaa = aws.client("mwaa")
     environment = mwaa.get_environment(Name=name)["Environment"]
-    dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
+    dag_path = dag_folder(environment)
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
 
@@ -172,13 +174,11 @@ def wait_until_available(aws: Aws, name: str) -> int:
 def _state(bucket: Bucket, file: S3File, key: str, latest: Put, environment: Mapping[str, Any]) -> FileState:
     """``latest`` and the version the environment uses, if it uses one of ``key`` that still exists.
     An object without our digest (uploaded by something else) counts as different content."""
-    in_use_version = environment.get(file.version_property) if environment.get(file.path_property) == key else None
-    in_use = bucket.head(key, in_use_version) if in_use_version else None
+    version = in_use_version(file, key, environment)
+    in_use = bucket.head(key, version) if version else None
     if in_use is None:
         return FileState(file, key, latest.version, latest.digest)
-    return FileState(
-        file, key, latest.version, latest.digest, in_use_version, in_use.get("Metadata", {}).get(DIGEST_KEY)
-    )
+    return FileState(file, key, latest.version, latest.digest, version, in_use.get("Metadata", {}).get(DIGEST_KEY))
 
 
 def point_environment_at(

@@ -163,6 +163,16 @@ def target_key(file: S3File, managed: Mapping[str, str], environment: Mapping[st
     return f"{dag_path}/requirements.txt" if file is REQUIREMENTS else file.default_key
 
 
+def dag_folder(environment: Mapping[str, Any]) -> str:
+    """The environment's DAG folder in its bucket, without slashes at either end."""
+    return str(environment.get("DagS3Path") or "dags").strip("/")
+
+
+def in_use_version(file: S3File, key: str, environment: Mapping[str, Any]) -> str | None:
+    """The object version of ``key`` the environment uses for ``file``, if it uses that key."""
+    return environment.get(file.version_property) if environment.get(file.path_property) == key else None
+
+
 def plan_bumps(states: Iterable[FileState], managed: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Which object versions change: (stack parameter -> version, MWAA property -> value).
 

@@ -169,13 +169,13 @@ def run_alone(aws: Aws, stack: str, timeout: float) -> int:
     from .bucket import Bucket
     from .cloudformation import outputs_of
     from .mwaa import environment_named
+    from .sync_plan import dag_folder
 
     outputs = outputs_of(aws, stack)
     name, bucket = outputs["MwaaEnvironmentName"], Bucket(aws, outputs["EnvironmentBucketName"])
     environment = environment_named(aws, name)
-    dag_path = str(environment.get("DagS3Path") or "dags").strip("/")
-    pages = bucket.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name, Prefix=f"{dag_path}/")
-    listed = [o for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".py")]
+    dag_path = dag_folder(environment)
+    listed = [o for o in bucket.objects(f"{dag_path}/") if o["Key"].endswith(".py")]
     bodies = {o["Key"]: bucket.read(o["Key"], MAX_READ) for o in listed if o.get("Size", 0) <= MAX_READ}
     expected = expected_files(bodies, dag_path, {})
     return verify(aws, name, expected, timeout or default_timeout(environment))

@@ -412,14 +412,11 @@ def _resolved(value: object, parameters: dict[str, str]) -> object:
 
 
 def _create_only(resource_type: str) -> set[str]:
-    """The properties whose change replaces the resource, from the resource's schema."""
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+    """The top-level properties whose change replaces the resource, from its registry schema
+    (make review's reading of it)."""
+    from ops.review.engine import create_only
 
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    except Exception:  # a type the schemas lack: nothing known to replace it
-        return set()
-    return {p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.count("/") == 2}
+    return {path[0] for path in create_only(resource_type) or () if len(path) == 1}
 
 
 def property_details(old: dict, new: dict, old_params: dict, new_params: dict) -> tuple[list[dict], str]:
