@@ -8,7 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from tests.make.runs import ROOT, STACK, client, keys, make
+from tests.make.runs import STACK, client, keys, make
+from tests.mwaa_files import PROJECT_DAG, dag_folder
 
 FAST = {"SKIP_PREFLIGHT": "1"}  # preflight has its own tests; here only what sync records
 
@@ -33,10 +34,7 @@ def records(env, bucket: str) -> list[tuple[str, dict]]:
 
 
 def test_each_sync_is_recorded_and_history_lists_them_newest_first(env, deployed, tmp_path: Path):
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    (dags / "emr_steps.py").write_text((ROOT / "dags" / "emr_steps.py").read_text())
-    (dags / "old.py").write_text("# retired\n")
+    dags = dag_folder(tmp_path, {"emr_steps.py": PROJECT_DAG, "old.py": "# retired\n"})
     first = make(env, "sync", DAGS=str(dags), **FAST)
     assert first.returncode == 0, first.stdout + first.stderr
     assert re.search(r"^Release recorded: s3://\S+/releases/\d{8}T\d{12}Z-nogit\.json", first.stdout, re.M)
@@ -77,10 +75,7 @@ def test_history_skips_what_is_not_a_record_and_prints_nothing_of_it_raw(env, de
 
 
 def _two_releases(env, tmp_path: Path) -> tuple[str, list[tuple[str, dict]]]:
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    (dags / "emr_steps.py").write_text((ROOT / "dags" / "emr_steps.py").read_text())
-    (dags / "requirements.txt").write_text("apache-airflow-providers-amazon\n")
+    dags = dag_folder(tmp_path, {"emr_steps.py": PROJECT_DAG, "requirements.txt": "apache-airflow-providers-amazon\n"})
     assert make(env, "sync", DAGS=str(dags), **FAST).returncode == 0
     (dags / "emr_steps.py").write_text((dags / "emr_steps.py").read_text() + "\n# second release\n")
     (dags / "requirements.txt").write_text("apache-airflow-providers-amazon\nboto3\n")

@@ -11,6 +11,7 @@ import pytest
 
 from ops.upgrade import dual_names
 from tests.make.runs import ROOT, base_env, build, error_lines, make
+from tests.mwaa_files import dag_folder
 
 OLD_STYLE = """from airflow import DAG
 from airflow.operators.python_operator import PythonOperator
@@ -33,10 +34,7 @@ def offline(tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def old_style(tmp_path) -> Path:
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    (dags / "old_style.py").write_text(OLD_STYLE)
-    return dags
+    return dag_folder(tmp_path, {"old_style.py": OLD_STYLE})
 
 
 def lines(result: subprocess.CompletedProcess) -> list[str]:

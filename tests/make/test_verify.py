@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.make.runs import ROOT, make
+from tests.mwaa_files import PROJECT_DAG, dag_folder
 
 FAST = {"SKIP_PREFLIGHT": "1"}  # these files fail only on the environment: preflight is not the point
 TRACE = (
@@ -19,11 +20,8 @@ TRACE = (
 
 @pytest.fixture
 def dags(tmp_path: Path) -> Path:
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "emr_steps.py").write_text((ROOT / "dags" / "emr_steps.py").read_text())
-    (folder / "helpers.py").write_text("def shared():\n    return 1\n")  # no DAG: not waited for
-    return folder
+    # helpers.py holds no DAG: it is not waited for
+    return dag_folder(tmp_path, {"emr_steps.py": PROJECT_DAG, "helpers.py": "def shared():\n    return 1\n"})
 
 
 def verify_lines(result) -> list[str]:

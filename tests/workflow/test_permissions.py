@@ -13,6 +13,7 @@ import pytest
 
 from ops.intrinsics import load_template
 from tests.emulator.airflow_home import ROOT
+from tests.mwaa_files import dag_folder
 
 # Calls the sample execution policy does not allow (SQS beyond MWAA's own queue), and one
 # it denies outright (NoBucketListing).
@@ -42,10 +43,7 @@ with DAG("greedy", start_date=pendulum.datetime(2024, 1, 1), schedule=None):
 
 @pytest.fixture
 def greedy(tmp_path) -> Path:
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    (dags / "greedy.py").write_text(GREEDY_DAG)
-    return dags
+    return dag_folder(tmp_path, {"greedy.py": GREEDY_DAG})
 
 
 def dag_test(dag: str, **variables: str) -> subprocess.CompletedProcess:
