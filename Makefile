@@ -67,10 +67,18 @@ $(AIRFLOW2_VENV)/.installed: requirements-airflow2.txt requirements-airflow2.loc
 $(SECURITY_VENV)/.installed: requirements-security.txt requirements-security.lock $(VENV)/.installed
 	$(call venv,$(SECURITY_VENV),requirements-security.txt,requirements-security.lock)
 
+# The project's own modules compiled once, as Python does itself unless PYTHONDONTWRITEBYTECODE
+# is set (as on many CI machines): otherwise every build and every `make <action>` compiles
+# them again (a tenth of a build).  Python checks each file's stamp, so an edited module is
+# never run stale; a no-op when they are current.
+BYTECODE := $(PY) -m compileall -q templates ops
+
 template: $(VENV)/.installed ## Build out/ from templates/ (creates .venv on first use)
+	@$(BYTECODE)
 	@$(PY) build.py
 
 check: $(VENV)/.installed ## Fail when out/ is stale
+	@$(BYTECODE)
 	@$(PY) build.py --check
 
 lint: $(VENV)/.installed $(SECURITY_VENV)/.installed ## ruff, the workflows, then cfn-lint (informational rules included), checkov and parliament on every template in out/

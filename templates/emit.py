@@ -8,9 +8,10 @@ import re
 from typing import ClassVar
 
 import yaml
-from cfn_clean import cfn_literal_parser
+from cfn_clean import UNCONVERTED_KEYS, cfn_literal_parser
 from cfn_flip.yaml_dumper import (
     CONVERTED_SUFFIXES,
+    STR_MAX_LENGTH_QUOTED,
     STR_MAX_LINES_QUOTED,
     TAG_MAP,
     Dumper,
@@ -61,27 +62,42 @@ class _Emitter(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     sequence under its key, ``_indent_sequences`` does.  Implicit tags are resolved once per
     distinct scalar (keys and values repeat across a template)."""
 
-    _resolved: ClassVar[dict[tuple[object, str, tuple[bool, bool]], str]] = {}
+    _resolved: ClassVar[dict[tuple[bool, bool], dict[str, str]]] = {}
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is not yaml.ScalarNode:
             return super().resolve(kind, value, implicit)
-        key = (kind, value, implicit)
-        tag = self._resolved.get(key)
+        known = self._resolved.get(implicit)
+        if known is None:
+            known = self._resolved[implicit] = {}
+        tag = known.get(value)
         if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+            tag = known[value] = super().resolve(kind, value, implicit)
         return tag
 
 
 _TAGS = {bool: "tag:yaml.org,2002:bool", int: "tag:yaml.org,2002:int", float: "tag:yaml.org,2002:float"}
 _TAG_STR, _TAG_SEQ, _TAG_NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:null"
 _ACCOUNT_ID = re.compile(AWS_ACCOUNT_ID)
+# cfn-clean's resources whose JSON property cfn-flip writes as text (cfn_literal_parser): the
+# fast path leaves a template holding one to PyYAML's path.
+_KEPT_AS_JSON = frozenset(resource_type for resource_type, _ in UNCONVERTED_KEYS)
 
 
-def _node(value: object, tag: str | None = None, risky: list[str] | None = None) -> yaml.Node:
-    """The node cfn-flip's representers make of ``value``, made directly: half the time of
-    the representer's dispatch, for data that is only dicts, lists and scalars
-    (``test_build.py`` compares the bytes with PyYAML's own path)."""
+class _Unsupported(Exception):
+    """What the fast path does not write as cfn-flip would (``fast_yaml``'s docstring)."""
+
+
+def _node(value: object, risky: list[str], tag: str | None = None) -> yaml.Node:
+    """The node cfn-flip's representers make of ``value``, keys sorted, made directly: half the
+    time of sorting a copy and the representer's dispatch, for data that is only dicts, lists
+    and scalars (``test_build.py`` compares the bytes with PyYAML's own path)."""
+    kind = type(value)
+    if kind is str:  # most of a template: its scalar's style depends on the text alone
+        style, odd = _STR_STYLES.get(value) or _str_style(value)
+        if odd:
+            risky.append(value)
+        return yaml.ScalarNode(tag or _TAG_STR, value, style=style)
     if isinstance(value, dict):
         if tag is None and len(value) == 1:
             [(key, inner)] = value.items()
@@ -92,22 +108,24 @@ def _node(value: object, tag: str | None = None, risky: list[str] | None = None)
                 if isinstance(inner, str) or (name == "GetAtt" and isinstance(inner, list)):
                     text = ".".join(inner) if isinstance(inner, list) else inner
                     return _scalar(f"!{name}", text, '"' if "\n" in text or "\r" in text else "'", risky)
-                return _node(inner, f"!{name}", risky)
-        pairs = [(_node(key, None, risky), _node(item, None, risky)) for key, item in value.items()]
+                return _node(inner, risky, f"!{name}")
+        if value.get("Type") in _KEPT_AS_JSON:
+            raise _Unsupported
+        pairs = [(_node(key, risky), _node(value[key], risky)) for key in sorted(value)]
         return yaml.MappingNode(tag or TAG_MAP, pairs, flow_style=False)
-    if isinstance(value, list):
-        return yaml.SequenceNode(tag or _TAG_SEQ, [_node(item, None, risky) for item in value], flow_style=False)
+    if isinstance(value, list | tuple):
+        return yaml.SequenceNode(tag or _TAG_SEQ, [_node(item, risky) for item in value], flow_style=False)
     if isinstance(value, LiteralString):
         return _scalar(tag or _TAG_STR, value, "|", risky)
     if isinstance(value, str):
         return _scalar(tag or _TAG_STR, value, _string_style(value), risky)
     if value is None:
-        return _scalar(tag or _TAG_NULL, "null", None)
+        return _scalar(tag or _TAG_NULL, "null", None, risky)
     if isinstance(value, bool):
-        return _scalar(tag or _TAGS[bool], "true" if value else "false", None)
+        return _scalar(tag or _TAGS[bool], "true" if value else "false", None, risky)
     if isinstance(value, float):
-        return _scalar(tag or _TAGS[float], _float_text(value), None)
-    return _scalar(tag or _TAGS[int], str(value), None)
+        return _scalar(tag or _TAGS[float], _float_text(value), None, risky)
+    return _scalar(tag or _TAGS[int], str(value), None, risky)
 
 
 def _float_text(value: float) -> str:
@@ -125,30 +143,46 @@ def _string_style(value: str) -> str | None:
     long line, quoted for a leading zero."""
     if value.count("\n") + value.count("\r") >= STR_MAX_LINES_QUOTED:
         return "|"
-    if len(value) >= config.max_col_width and "\n" not in value:
+    if len(value) >= STR_MAX_LENGTH_QUOTED and "\n" not in value:
         return ">"
     if value.startswith("0"):
         return "'"
     return None
 
 
-def _scalar(tag: str, value: str, style: str | None, risky: list[str] | None = None) -> yaml.ScalarNode:
-    """cfn-tools' ``represent_scalar``: account ids quoted, line breaks double-quoted.  What
-    libyaml writes otherwise than PyYAML goes to ``risky``."""
+# A plain str's final style and whether libyaml could write it otherwise: by its text.
+_STR_STYLES: dict[str, tuple[str | None, bool]] = {}
+
+
+def _str_style(value: str) -> tuple[str | None, bool]:
+    known = _STR_STYLES[value] = _style_of(value, _string_style(value))
+    return known
+
+
+def _style_of(value: str, style: str | None) -> tuple[str | None, bool]:
+    """cfn-tools' ``represent_scalar``: account ids quoted, line breaks double-quoted; and
+    whether libyaml writes the result otherwise than PyYAML."""
     breaks = "\n" in value or "\r" in value
     if value[:1] == "0" and _ACCOUNT_ID.match(value):
         style = "'"
     elif style is None and breaks:
         style = '"'
-    if risky is not None and (
-        (style == "'" and breaks)
-        or (style == ">" and (not value.isascii() or value[:1].isspace() or "\n " in value or "\n\t" in value))
-    ):
+    odd = (style == "'" and breaks) or (
+        style == ">" and (not value.isascii() or value[:1].isspace() or "\n " in value or "\n\t" in value)
+    )
+    return style, odd
+
+
+def _scalar(tag: str, value: str, style: str | None, risky: list[str]) -> yaml.ScalarNode:
+    """A scalar node; what libyaml writes otherwise than PyYAML goes to ``risky``."""
+    style, odd = _style_of(value, style)
+    if odd:
         risky.append(value)
     return yaml.ScalarNode(tag, value, style=style)
 
 
 _BLOCK_SCALAR = re.compile(r"(^|: |- )[|>][-+0-9]*$")
+_BLOCK_SCALAR_ENDS = frozenset("|>-+0123456789")
 _KEY_ENDS = re.compile(r":( ![A-Za-z]+)?$")
 _ITEM_MARKS = re.compile(r"(- )*")
 
@@ -179,8 +213,13 @@ def _indent_sequences(text: str) -> tuple[str, int]:
         shift = moved[-1][1] if moved else 0
         lines.append(" " * shift + line if body else line)
         longest = max(longest, len(line) + shift)
-        key_column = column + _ITEM_MARKS.match(body).end() if _KEY_ENDS.search(body) else None
-        if _BLOCK_SCALAR.search(body):
+        # Each regular expression only on lines that end as its matches must (most do not).
+        last = body[-1:]
+        if last == ":" or (" !" in body and _KEY_ENDS.search(body)):
+            key_column = column + _ITEM_MARKS.match(body).end()
+        else:
+            key_column = None
+        if last in _BLOCK_SCALAR_ENDS and _BLOCK_SCALAR.search(body):
             block_from = column
     return "\n".join(lines), longest
 
@@ -192,22 +231,31 @@ LIBYAML = hasattr(yaml, "CSafeDumper")
 
 def to_yaml(template: Template, pure_python: bool = not LIBYAML) -> str:
     """The template's YAML; ``pure_python`` for PyYAML's own emitter (the same bytes, slower)."""
-    data = cfn_literal_parser(_sorted(template.to_dict()))
-    fast = None if pure_python else fast_yaml(data)
-    return fast if fast is not None else yaml.dump(data, Dumper=_SortedDumper, **_OPTIONS)
+    tree = template.to_dict()
+    fast = None if pure_python else fast_yaml(tree)
+    if fast is not None:
+        return fast
+    return yaml.dump(cfn_literal_parser(_sorted(tree)), Dumper=_SortedDumper, **_OPTIONS)
 
 
 def fast_yaml(data: object) -> str | None:
-    """``data`` through libyaml, or None where libyaml could write it otherwise than PyYAML
-    (same value, other bytes): a line outside block scalars past the width, in libyaml's output
-    (a scalar it broke over lines) or once indented (one PyYAML would break); a single-quoted scalar
-    with line breaks; a folded one with more-indented lines or non-ASCII text; a document end
-    marker.  Such a template takes the pure-Python path; the committed ones do not
+    """``data`` (troposphere's ``to_dict``) through libyaml, keys sorted, or None where libyaml
+    could write it otherwise than PyYAML (same value, other bytes): a line outside block scalars
+    past the width, in libyaml's output (a scalar it broke over lines) or once indented (one
+    PyYAML would break); a single-quoted scalar with line breaks; a folded one with more-indented
+    lines or non-ASCII text; a document end marker; a resource whose JSON property cfn-flip keeps
+    as text.  Such a template takes the pure-Python path; the committed ones do not
     (tests/template/test_build.py compares both paths on every variant, and on random text)."""
     risky: list[str] = []
-    written = yaml.serialize(_node(data, risky=risky), Dumper=_Emitter, allow_unicode=True, width=_WIDTH)
+    try:
+        root = _node(data, risky)
+    except _Unsupported:
+        return None
+    if risky:
+        return None
+    written = yaml.serialize(root, Dumper=_Emitter, allow_unicode=True, width=_WIDTH)
     text, longest = _indent_sequences(written)
-    return None if risky or text.endswith("...\n") or longest > _WIDTH else text
+    return None if text.endswith("...\n") or longest > _WIDTH else text
 
 
 def _sorted(value: object) -> object:

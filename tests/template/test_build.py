@@ -103,6 +103,25 @@ def test_libyaml_path_on_scalars_and_nestings_the_templates_do_not_have_yet() ->
     assert to_yaml(template) == to_yaml(template, pure_python=True) == template.to_yaml()
 
 
+def test_a_state_machine_definition_cfn_flip_keeps_as_json_text_is_written_as_troposphere_writes() -> None:
+    """cfn-flip writes a state machine's DefinitionString map as JSON text, in sorted order;
+    the fast path leaves such a template to PyYAML's path, and the bytes stay troposphere's."""
+    from troposphere import AWSObject, Template
+
+    class StateMachine(AWSObject):
+        resource_type = "AWS::StepFunctions::StateMachine"
+        props = {"DefinitionString": (object, False), "RoleArn": (str, False)}
+
+    template = Template()
+    template.add_resource(
+        StateMachine("Machine", DefinitionString={"StartAt": "B", "States": {"B": {"Type": "Pass"}}}, RoleArn="r")
+    )
+    text = to_yaml(template)
+    assert text == template.to_yaml()
+    assert '"StartAt": "B"' in text  # JSON text, not a YAML map
+    assert emit.fast_yaml(template.to_dict()) is None
+
+
 def test_libyaml_path_on_random_text_at_random_depths() -> None:
     """Words that need quoting, runs of spaces, tabs, line breaks, non-ASCII, trailing spaces,
     at depths and key lengths that make lines wrap: both paths, the same bytes."""
