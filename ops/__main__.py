@@ -188,9 +188,9 @@ def _aws_action(args: argparse.Namespace, name: str) -> Callable[[Aws], int | No
         timeout = duration("VERIFY_TIMEOUT", args.verify_timeout, 0.0, limit=VERIFY_TIMEOUT_LIMIT)
         return partial(verify.run_alone, stack=name, timeout=timeout)
     if args.action == "history":
-        from . import releases
+        from . import history
 
-        return partial(releases.history, stack=name)
+        return partial(history.history, stack=name)
     if args.action == "rollback":
         from . import rollback
 

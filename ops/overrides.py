@@ -78,9 +78,13 @@ def read_template(path: Path, name: str = "TEMPLATE") -> tuple[str, dict[str, An
 
 def parse_template(text: str, where: str) -> dict[str, Any]:
     """A template's data from its YAML or JSON text, or one line saying why ``where`` is not one."""
+    import yaml
+
     try:
         data = load_template(text)
-    except Exception as err:  # yaml.YAMLError and its many subclasses
+    # A YAML error, a scalar that looks like a date and is none (ValueError), nesting deeper
+    # than the parser recurses.
+    except (yaml.YAMLError, ValueError, RecursionError) as err:
         raise UsageError(f"{where} is not YAML or JSON: {str(err).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise UsageError(f"{where} is not a CloudFormation template (no Resources)")

@@ -75,8 +75,7 @@ def sync(
     outputs = outputs_of(aws, stack)
     bucket = Bucket(aws, outputs["EnvironmentBucketName"])
     name = outputs["MwaaEnvironmentName"]
-    mwaa = aws.client("mwaa")
-    environment = mwaa.get_environment(Name=name)["Environment"]
+    environment = mwaa.environment_named(aws, name)
     dag_path = dag_folder(environment)
     template = cloudformation.deployed_template(aws, stack)
     managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])

@@ -121,6 +121,9 @@ def widest(limit: str) -> tuple[int, int]:
     return min(low for low, _ in bounds), max(high for _, high in bounds)
 
 
+# botocore's MWAA model, SecurityGroupList (min 1, max 5); CloudFormation's
+# AWS::MWAA::Environment NetworkConfiguration page: "Accepts up to 5 security group IDs".
+MAX_SECURITY_GROUPS = 5
 WEBSERVER_ACCESS_MODES: tuple[str, ...] = ("PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE")  # cfn-lint's schema
 WORKER_REPLACEMENT_STRATEGIES: tuple[str, ...] = ("FORCED", "GRACEFUL")  # cfn-lint's schema
 ENDPOINT_MANAGEMENTS: tuple[str, ...] = ("SERVICE", "CUSTOMER")  # cfn-lint's schema

@@ -33,8 +33,10 @@ POLICY_ARN_PATTERN = (
     r"^arn:(aws[a-z-]*|\$\{AWS::Partition\}):iam::(\d{12}|aws|\$\{AWS::AccountId\}):policy/[\w+=,.@/-]{1,512}$"
 )
 BUCKET_ARN_PATTERN = r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-MAX_SECURITY_GROUPS = 5  # MWAA's limit, the environment's own group included
-MAX_MANAGED_POLICIES = 19  # IAM's 20 per role, less the template's own policy
+# IAM user guide, "IAM and AWS STS quotas": managed policies attached to a role, 10 by default,
+# at most 20 with a quota increase.  The build allows the most, less the execution role's own
+# policy (MwaaExecutionPolicy); the message names the default quota.
+MAX_MANAGED_POLICIES = 19
 MAX_TAGS = 40
 NONCURRENT_VERSION_DAYS_MAX = 3650
 
@@ -156,7 +158,12 @@ def policy_arns(name: str, arns: tuple[str, ...], _: Any) -> None:
         if not re.match(POLICY_ARN_PATTERN, arn):
             fail(name, arn, "must be IAM policy ARNs (arn:aws:iam::<account>:policy/...)")
     if len(set(arns)) != len(arns) or len(arns) > MAX_MANAGED_POLICIES:
-        fail(name, arns, f"must be at most {MAX_MANAGED_POLICIES} different ARNs")
+        fail(
+            name,
+            arns,
+            f"must be at most {MAX_MANAGED_POLICIES} different ARNs (IAM allows 20 per role once its default "
+            "quota of 10 is raised, the execution role's own policy included)",
+        )
 
 
 def role_arn(name: str, arn: str, _: Any) -> None:
@@ -178,11 +185,11 @@ def security_groups(name: str, groups: tuple[str, ...], _: Any) -> None:
     for group in groups:
         if not re.match(SECURITY_GROUP_ID_PATTERN, group):
             fail(name, group, "must be security group ids such as sg-0a1b2c3d")
-    if len(set(groups)) != len(groups) or len(groups) > MAX_SECURITY_GROUPS - 1:
+    if len(set(groups)) != len(groups) or len(groups) > mwaa.MAX_SECURITY_GROUPS - 1:
         fail(
             name,
             groups,
-            f"must be at most {MAX_SECURITY_GROUPS - 1} different groups (MWAA takes {MAX_SECURITY_GROUPS}, "
+            f"must be at most {mwaa.MAX_SECURITY_GROUPS - 1} different groups (MWAA takes {mwaa.MAX_SECURITY_GROUPS}, "
             "the environment's own included)",
         )
 

@@ -21,7 +21,7 @@ FLOORS = [
     {"mwaa"},
     {"progress"},
     {"releases", "verify"},
-    {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments"},
+    {"stack", "sync", "status", "logs", "airflow", "preflight", "review", "environments", "history"},
     {"preview", "upgrade", "rollback"},  # make diff (the deploy's checks first); make upgrade-check (preflight's)
     {"__main__"},
 ]

@@ -3,7 +3,17 @@ database, and EMR served by the emulator (patched moto) on a free 127.0.0.1 port
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
+
+if importlib.util.find_spec("airflow") is None:  # e.g. a bare `.venv/bin/pytest`: say so, not 20 ImportErrors
+    pytest.exit(
+        f"tests/workflow runs on a real Airflow, which {sys.executable} has not: "
+        "`make test-workflow` (.venv-airflow) or `make test-airflow2` (.venv-airflow2)",
+        returncode=pytest.ExitCode.USAGE_ERROR,
+    )
 
 from tests.emulator import Emulator, airflow_home
 
