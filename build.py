@@ -327,8 +327,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader left (`| head`): what was done is done
+        pass
     # Everything is written and closed: skip tearing down every module and object (a tenth
     # of the run, make bench).
     os._exit(status)
