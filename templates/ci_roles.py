@@ -30,6 +30,7 @@ from awacs import iam as iam_actions
 from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals, StringLike
 from troposphere import AWSHelperFn, Equals, GetAtt, Output, Parameter, Ref, Sub, Template, iam
 
+from .execution_role import ACCOUNT_ARN, account_arn
 from .pipeline import (
     AUDIENCE,
     ISSUER,
@@ -42,12 +43,7 @@ from .pipeline import (
     identifier,
 )
 
-ACCOUNT_ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 STACKS = ACCOUNT_ARN % ("cloudformation", "stack/mwaa-*/*")
-
-
-def _arn(service: str, resource: str) -> Sub:
-    return Sub(ACCOUNT_ARN % (service, resource))
 
 
 def _statement(sid: str, actions: list[Action], resources: list[object], **condition: object) -> Statement:
@@ -172,13 +168,13 @@ def resources_of(environment: PipelineEnvironment) -> EnvironmentResources:
         objects = Sub(f"arn:${{AWS::Partition}}:s3:::{environment.stack}-environmentbucket-*/*")
     iam_arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:%s"
     return EnvironmentResources(
-        stack=_arn("cloudformation", f"stack/{environment.stack}/*"),
+        stack=account_arn("cloudformation", f"stack/{environment.stack}/*"),
         bucket=bucket,
         objects=objects,
         # make deploy names the environment after its stack (ops/overrides.py, prepare): a
         # PARAMS EnvironmentName= of another name is one these roles may not touch.
-        environment=_arn("airflow", f"environment/{environment.stack}"),
-        log_groups=_arn("logs", f"log-group:airflow-{environment.stack}-*"),
+        environment=account_arn("airflow", f"environment/{environment.stack}"),
+        log_groups=account_arn("logs", f"log-group:airflow-{environment.stack}-*"),
         # CloudFormation names them <stack>-MwaaExecutionRole-<random> (path /service-role/)
         # and <stack>-MwaaExecutionPolicy-<random>.
         execution_roles=Sub(iam_arn % f"role/service-role/{environment.stack}-*"),
@@ -225,7 +221,7 @@ def deploy_statements(environment: PipelineEnvironment, service_role: iam.Role) 
         _statement(
             "VerifyTheRelease",
             [airflow.InvokeRestApi],
-            [_arn("airflow", f"role/{environment.stack}/Viewer")],
+            [account_arn("airflow", f"role/{environment.stack}/Viewer")],
         ),
     ]
     if environment.settings.kms_key:  # objects of a bucket under a customer managed key
@@ -233,7 +229,7 @@ def deploy_statements(environment: PipelineEnvironment, service_role: iam.Role) 
             _statement(
                 "UseTheBucketKey",
                 [kms.GenerateDataKey, kms.Decrypt],
-                [_arn("kms", "key/*")],
+                [account_arn("kms", "key/*")],
                 service=StringLike("kms:ViaService", Sub("s3.${AWS::Region}.amazonaws.com")),
             )
         )
@@ -288,7 +284,7 @@ def cloudformation_statements(environment: PipelineEnvironment) -> list[Statemen
         )
     ]
     statements = [
-        _statement("BuildTheNetwork", network_writes, [_arn("ec2", "*")]),
+        _statement("BuildTheNetwork", network_writes, [account_arn("ec2", "*")]),
         # EC2's Describe actions take no resource: "*" is the only one they match.
         _statement("ReadTheNetwork", network_reads, ["*"]),
         _statement(
@@ -401,7 +397,7 @@ def cloudformation_statements(environment: PipelineEnvironment) -> list[Statemen
                     kms.ScheduleKeyDeletion,
                     kms.CreateGrant,
                 ],
-                [_arn("kms", "key/*")],
+                [account_arn("kms", "key/*")],
             )
         )
         # CreateKey names no key (there is none yet): "*" is the only resource it matches;

@@ -94,7 +94,10 @@ def _node(value: object, risky: list[str], tag: str | None = None) -> yaml.Node:
     and scalars (``test_build.py`` compares the bytes with PyYAML's own path)."""
     kind = type(value)
     if kind is str:  # most of a template: its scalar's style depends on the text alone
-        style, odd = _STR_STYLES.get(value) or _str_style(value)
+        known = _STR_STYLES.get(value)
+        if known is None:
+            known = _STR_STYLES[value] = _style_of(value, _string_style(value))
+        style, odd = known
         if odd:
             risky.append(value)
         return yaml.ScalarNode(tag or _TAG_STR, value, style=style)
@@ -152,11 +155,6 @@ def _string_style(value: str) -> str | None:
 
 # A plain str's final style and whether libyaml could write it otherwise: by its text.
 _STR_STYLES: dict[str, tuple[str | None, bool]] = {}
-
-
-def _str_style(value: str) -> tuple[str | None, bool]:
-    known = _STR_STYLES[value] = _style_of(value, _string_style(value))
-    return known
 
 
 def _style_of(value: str, style: str | None) -> tuple[str | None, bool]:

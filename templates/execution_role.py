@@ -66,7 +66,8 @@ class ExecutionRole:
     policy: iam.ManagedPolicy | None = None
 
 
-def _arn(service: str, resource: str) -> Sub:
+def account_arn(service: str, resource: str) -> Sub:
+    """An ARN of ``service`` in this account and Region (the CI roles' policies use it too)."""
     return Sub(ACCOUNT_ARN % (service, resource))
 
 
@@ -107,7 +108,7 @@ def secrets_statement(settings: Settings) -> list[Statement]:
             Sid="ReadAirflowSecrets",
             Effect=Allow,
             Action=[secretsmanager.DescribeSecret, secretsmanager.GetSecretValue],
-            Resource=[_arn("secretsmanager", f"secret:{prefix}/*") for prefix in prefixes],
+            Resource=[account_arn("secretsmanager", f"secret:{prefix}/*") for prefix in prefixes],
         )
     ]
 
@@ -141,7 +142,7 @@ def _own_statements(
             Sid="PublishEnvironmentMetrics",
             Effect=Allow,
             Action=[airflow.PublishMetrics],
-            Resource=[_arn("airflow", "environment/${EnvironmentName}")],
+            Resource=[account_arn("airflow", "environment/${EnvironmentName}")],
         ),
         Statement(Sid="NoBucketListing", Effect=Deny, Action=[s3.ListAllMyBuckets], Resource=["*"]),
         Statement(
@@ -181,7 +182,7 @@ def _own_statements(
                 logs.GetQueryResults,
                 logs.PutLogEvents,
             ],
-            Resource=[_arn("logs", "log-group:airflow-${EnvironmentName}-*")],
+            Resource=[account_arn("logs", "log-group:airflow-${EnvironmentName}-*")],
         ),
         Statement(
             # Listing log groups has no resource-level permissions.
@@ -213,7 +214,7 @@ def _own_statements(
             Sid="RunEmrSteps",
             Effect=Allow,
             Action=[elasticmapreduce.AddJobFlowSteps, elasticmapreduce.DescribeCluster, elasticmapreduce.DescribeStep],
-            Resource=[_arn("elasticmapreduce", "cluster/*")],
+            Resource=[account_arn("elasticmapreduce", "cluster/*")],
         ),
         *secrets_statement(settings),
     ]
@@ -252,7 +253,7 @@ def trust_policy() -> PolicyDocument:
                 Action=[sts.AssumeRole],
                 Condition=Condition(
                     [
-                        ArnLike("aws:SourceArn", _arn("airflow", "environment/${EnvironmentName}")),
+                        ArnLike("aws:SourceArn", account_arn("airflow", "environment/${EnvironmentName}")),
                         StringEquals("aws:SourceAccount", Ref("AWS::AccountId")),
                     ]
                 ),
