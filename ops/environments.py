@@ -11,15 +11,13 @@ out/mwaa-ci-roles.yaml makes for it in that account, ``deploy_role_arn`` and
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
-from templates.errors import SettingsError
 from templates.pipeline import cloudformation_role_name, deploy_role_name, environment_names, role_arn
 
 from .console import table
 from .errors import UsageError
-from .inputs import ENV_LABEL, target
+from .inputs import ENV_LABEL, from_toml, target
 from .overrides import default_template
 
 PIPELINE = Path("pipeline.toml")
@@ -27,12 +25,7 @@ PIPELINE = Path("pipeline.toml")
 
 def in_pipeline() -> tuple[str, ...]:
     """The environments pipeline.toml gives CI roles (none without the file)."""
-    if not PIPELINE.is_file():
-        return ()
-    try:
-        return environment_names(tomllib.loads(PIPELINE.read_text(encoding="utf-8")))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError) as err:
-        raise UsageError(f"{PIPELINE}: {err}") from None
+    return from_toml(PIPELINE, environment_names) if PIPELINE.is_file() else ()
 
 
 def listing() -> list[dict[str, str | None]]:

@@ -14,14 +14,17 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from templates.catalogue import LOG_MODULES
 from templates.errors import SettingsError
 from templates.target import Target, split_target
 
 from .errors import UsageError
+
+T = TypeVar("T")
 
 ON, OFF = ("1", "true", "yes"), ("", "0", "false", "no")
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
@@ -114,17 +117,22 @@ def sources(values: dict[str, str]) -> tuple[Path, Path, Path]:
     return dags, plugins, startup
 
 
+def from_toml(path: Path, read: Callable[[dict[str, Any]], T]) -> T:
+    """``read`` of a TOML file's table; a file that is not UTF-8 TOML, or a table ``read``
+    refuses, is one line naming the file."""
+    try:
+        return read(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError) as err:
+        raise UsageError(f"{path}: {err}") from None
+
+
 def target(env: str) -> Target | None:
     """The ``[target]`` of ``environments/<env>.toml`` (the account and region its stack belongs
     to), or None when the file or the table is absent."""
     settings_file = Path("environments") / f"{env}.toml"
     if not settings_file.is_file():
         return None
-    try:
-        values = tomllib.loads(settings_file.read_text(encoding="utf-8"))
-        return split_target(values)[1]
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError) as err:
-        raise UsageError(f"{settings_file}: {err}") from None
+    return from_toml(settings_file, lambda values: split_target(values)[1])
 
 
 def region_of(region: str, target: Target | None, env: str) -> str:
