@@ -1,5 +1,5 @@
 """One S3 bucket as `make sync` and `make rollback` use it: objects compared by the SHA-256
-each upload records, listed, deleted in batches."""
+each upload records, uploaded or restored from an earlier version, listed, deleted in batches."""
 
 from __future__ import annotations
 
@@ -36,16 +36,35 @@ class Bucket:
                 return None
             raise
 
+    def _holding(self, key: str, sha: str) -> Put | None:
+        """The newest object of ``key``, unchanged, when it holds the content of digest ``sha``."""
+        current = self.head(key)
+        if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
+            return Put(False, current.get("VersionId", ""), sha, current.get("ETag", ""))
+        return None
+
     def put_if_changed(self, key: str, content: bytes) -> Put:
         """Upload ``content`` unless the newest object already holds it; either way, the
         newest object then holds it, as version ``Put.version``."""
-        current = self.head(key)
         sha = digest(content)
-        if current is not None and current.get("Metadata", {}).get(DIGEST_KEY) == sha:
-            return Put(False, current.get("VersionId", ""), sha, current.get("ETag", ""))
+        held = self._holding(key, sha)
+        if held is not None:
+            return held
         answer = self.s3.put_object(Bucket=self.name, Key=key, Body=content, Metadata={DIGEST_KEY: sha})
         print(f"upload: {printable(key)} -> s3://{printable(self.name)}/{printable(key)}")
         return Put(True, answer.get("VersionId", ""), sha, answer.get("ETag", ""))
+
+    def restore(self, key: str, version: str, sha: str) -> Put:
+        """The key's newest version holding the content of ``version`` (digest ``sha``): as it
+        is, or copied back from ``version`` (make rollback)."""
+        held = self._holding(key, sha)
+        if held is not None:
+            return held
+        source = {"Bucket": self.name, "Key": key, "VersionId": version}
+        answer = self.s3.copy_object(Bucket=self.name, Key=key, CopySource=source, MetadataDirective="COPY")
+        print(f"restore: s3://{printable(self.name)}/{printable(key)} from version {printable(version)}")
+        etag = (answer.get("CopyObjectResult") or {}).get("ETag", "")
+        return Put(True, answer.get("VersionId", ""), sha, etag)
 
     def read(self, key: str, limit: int) -> bytes:
         """The newest object's first ``limit`` bytes."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
 from templates.catalogue import TRANSITIONAL_STATUSES
 
 from .aws import Aws, wait_for
-from .cloudformation import outputs_of
+from .bucket import Bucket
+from .cloudformation import Outputs, outputs_of
 from .errors import OpsError, field
+from .sync_plan import dag_folder
 
 
 def environment_of(aws: Aws, stack: str) -> dict[str, Any]:
@@ -23,6 +25,26 @@ def environment_of(aws: Aws, stack: str) -> dict[str, Any]:
 
 def environment_named(aws: Aws, name: str) -> dict[str, Any]:
     return aws.client("mwaa").get_environment(Name=name)["Environment"]
+
+
+class StackEnvironment(NamedTuple):
+    """What a release acts on (sync, rollback, make verify): the stack's outputs, its
+    environment as GetEnvironment describes it, the bucket it reads its DAGs from and the
+    DAG folder in it."""
+
+    outputs: Outputs
+    name: str
+    environment: dict[str, Any]
+    bucket: Bucket
+    dag_path: str
+
+
+def stack_environment(aws: Aws, stack: str) -> StackEnvironment:
+    outputs = outputs_of(aws, stack)
+    name = outputs["MwaaEnvironmentName"]
+    environment = environment_named(aws, name)
+    bucket = Bucket(aws, outputs["EnvironmentBucketName"])
+    return StackEnvironment(outputs, name, environment, bucket, dag_folder(environment))
 
 
 def airflow_major(environment: dict[str, Any]) -> int:

@@ -23,15 +23,14 @@ from pathlib import Path
 
 from templates.catalogue import S3_FILES
 
-from . import cloudformation, releases, verify
+from . import releases, verify
 from .aws import Aws
-from .bucket import Bucket, Put
-from .cloudformation import outputs_of
+from .bucket import Put
 from .console import confirm
 from .errors import UsageError
-from .mwaa import environment_named
-from .sync import finish, point_environment_at
-from .sync_plan import DIGEST_KEY, FileState, dag_folder, in_use_version, managed_paths, target_key
+from .mwaa import stack_environment
+from .sync import finish, managed_of, point_environment_at
+from .sync_plan import FileState, in_use_version, target_key
 from .text import printable
 
 COMMIT_PREFIX = re.compile(r"[0-9a-f]{7,40}")
@@ -53,17 +52,12 @@ def chosen(found: list[releases.Release], wanted: str, stack: str) -> releases.R
 
 def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, verify_timeout: float | None = 0.0) -> int:
     """``verify_timeout`` as for ops.sync.sync: 0 the environment's default, None no check."""
-    outputs = outputs_of(aws, stack)
-    bucket = Bucket(aws, outputs["EnvironmentBucketName"])
+    outputs, name, environment, bucket, dag_path = stack_environment(aws, stack)
     found, warnings = releases.releases(bucket)
     for line in warnings:
         print(line)
     release = chosen(found, wanted, stack)
-    name = outputs["MwaaEnvironmentName"]
-    environment = environment_named(aws, name)
-    dag_path = dag_folder(environment)
-    template = cloudformation.deployed_template(aws, stack)
-    managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
+    managed = managed_of(aws, stack, outputs)
     recorded = {o["key"]: o for o in release.record["objects"]}
     protected = {target_key(f, managed, environment, dag_path) for f in S3_FILES}
     added = sorted(k for k in bucket.keys(f"{dag_path}/") if k not in recorded and k not in protected)
@@ -78,7 +72,7 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
     started = verify.upload_mark()
     puts: dict[str, Put] = {}
     for key, item in sorted(recorded.items()):
-        puts[key] = restore(bucket, key, item)
+        puts[key] = bucket.restore(key, item["version_id"], item["sha256"])
     for key in added:
         print(f"delete: s3://{printable(bucket.name)}/{printable(key)} (added after {printable(release.name)})")
     bucket.delete(added)
@@ -105,15 +99,3 @@ def rollback(aws: Aws, stack: str, wanted: str, confirmed: bool, wait: bool, ver
         return verify.expected_files({k: bucket.read(k, verify.MAX_READ) for k in dag_files}, dag_path, fresh)
 
     return finish(aws, name, environment, updating, wait, verify_timeout, expected)
-
-
-def restore(bucket: Bucket, key: str, item: dict[str, str]) -> Put:
-    """The key's newest version holding the recorded content: as it is, or copied back."""
-    newest = bucket.head(key)
-    if newest is not None and newest.get("Metadata", {}).get(DIGEST_KEY) == item["sha256"]:
-        return Put(False, newest.get("VersionId", ""), item["sha256"], newest.get("ETag", ""))
-    source = {"Bucket": bucket.name, "Key": key, "VersionId": item["version_id"]}
-    answer = bucket.s3.copy_object(Bucket=bucket.name, Key=key, CopySource=source, MetadataDirective="COPY")
-    print(f"restore: s3://{printable(bucket.name)}/{printable(key)} from version {printable(item['version_id'])}")
-    etag = (answer.get("CopyObjectResult") or {}).get("ETag", "")
-    return Put(True, answer.get("VersionId", ""), item["sha256"], etag)

@@ -28,14 +28,13 @@ from templates.catalogue import PLUGINS, REQUIREMENTS, S3_FILES, STARTUP_SCRIPT,
 from . import cloudformation, mwaa, releases, verify
 from .aws import Aws
 from .bucket import Bucket, Put
-from .cloudformation import outputs_of
+from .cloudformation import Outputs
 from .console import elapsed
 from .errors import OpsError, UsageError
 from .sync_plan import (
     DAG_SUFFIXES,
     DIGEST_KEY,
     FileState,
-    dag_folder,
     in_use_version,
     local_files,
     managed_paths,
@@ -72,13 +71,8 @@ def sync(
         plugin_bytes = plugins.read_bytes()  # a plugins.zip of the team's own: uploaded as it is
     startup_bytes = startup.read_bytes() if startup is not None and startup.is_file() else None
 
-    outputs = outputs_of(aws, stack)
-    bucket = Bucket(aws, outputs["EnvironmentBucketName"])
-    name = outputs["MwaaEnvironmentName"]
-    environment = mwaa.environment_named(aws, name)
-    dag_path = dag_folder(environment)
-    template = cloudformation.deployed_template(aws, stack)
-    managed = managed_paths(template, [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])])
+    outputs, name, environment, bucket, dag_path = mwaa.stack_environment(aws, stack)
+    managed = managed_of(aws, stack, outputs)
 
     started = verify.upload_mark()
     bodies = {relative: path.read_bytes() for relative, path in files.items()}
@@ -127,6 +121,12 @@ def sync(
         return verify.expected_files({f"{dag_path}/{r}": body for r, body in bodies.items()}, dag_path, fresh)
 
     return finish(aws, name, environment, updating, wait, verify_timeout, expected)
+
+
+def managed_of(aws: Aws, stack: str, outputs: Outputs) -> dict[str, str]:
+    """The S3 paths the deployed template's parameters set (sync_plan.managed_paths)."""
+    parameters = [p["ParameterKey"] for p in outputs.stack.get("Parameters", [])]
+    return managed_paths(cloudformation.deployed_template(aws, stack), parameters)
 
 
 def finish(

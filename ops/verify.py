@@ -166,15 +166,9 @@ def expected_files(
 
 def run_alone(aws: Aws, stack: str, timeout: float) -> int:
     """`make verify`: the DAG files now in the bucket, any parse of them counting."""
-    from .bucket import Bucket
-    from .cloudformation import outputs_of
-    from .mwaa import environment_named
-    from .sync_plan import dag_folder
+    from .mwaa import stack_environment
 
-    outputs = outputs_of(aws, stack)
-    name, bucket = outputs["MwaaEnvironmentName"], Bucket(aws, outputs["EnvironmentBucketName"])
-    environment = environment_named(aws, name)
-    dag_path = dag_folder(environment)
+    _, name, environment, bucket, dag_path = stack_environment(aws, stack)
     listed = [o for o in bucket.objects(f"{dag_path}/") if o["Key"].endswith(".py")]
     bodies = {o["Key"]: bucket.read(o["Key"], MAX_READ) for o in listed if o.get("Size", 0) <= MAX_READ}
     expected = expected_files(bodies, dag_path, {})
