@@ -176,11 +176,11 @@ def package_lines(current: str, target: str, wanted: set[str], report: Report) -
     moves = []
     for name in sorted(wanted | {AMAZON_PROVIDER}):
         old, new = before.get(name), after.get(name)
-        if old == new or (old is None and new is None):
+        if old == new:
             continue
         major = bool(old and new and old.split(".")[0] != new.split(".")[0])
-        moves.append((not major, name, old or "(not constrained)", new or "(not constrained)", major))
-    for _, name, old, new, major in sorted(moves):
+        moves.append((name, old or "(not constrained)", new or "(not constrained)", major))
+    for name, old, new, major in sorted(moves, key=lambda move: not move[3]):  # major bumps first, stable
         report.notes.append(f"packages: {name} {old} -> {new}{' (major: read its changelog)' if major else ''}")
 
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from ops.inputs import ALLOWED_ID, COMMIT, ENV_LABEL, ROLE_ARN  # noqa: E402
 from ops.text import printable, printable_lines  # noqa: E402
+from templates.pipeline import REPOSITORY  # noqa: E402
 
 COMMENT_MARKER = "<!-- mwaa-stack review -->"  # finds the one comment to edit
 PREVIEW_MARKER = "<!-- mwaa-stack preview -->"  # the preview job's part of it
@@ -55,7 +56,7 @@ def event() -> dict:
 
 def repository() -> str:
     name = os.environ.get("GITHUB_REPOSITORY", "")
-    if not re.fullmatch(r"[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}", name):
+    if not REPOSITORY.fullmatch(name):
         raise Refused(f"GITHUB_REPOSITORY={name!r}: owner/name")
     return name
 
@@ -179,13 +180,18 @@ def review() -> int:
         ]
     )
     write_comment_files(body, number, payload)
+    add_to_summary(body)
+    failures = sum(1 for row in rows if not row.endswith("| passed |"))
+    print(f"ci: {failures} of {len(rows)} check(s) failed" if failures else f"ci: all {len(rows)} checks passed")
+    return 1 if failures else 0
+
+
+def add_to_summary(body: str) -> None:
+    """``body`` appended to the job's summary page (GITHUB_STEP_SUMMARY), where a runner gives one."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as out:
             out.write(body + "\n")
-    failures = sum(1 for row in rows if not row.endswith("| passed |"))
-    print(f"ci: {failures} of {len(rows)} check(s) failed" if failures else f"ci: all {len(rows)} checks passed")
-    return 1 if failures else 0
 
 
 def write_comment_files(body: str, number: int, payload: dict) -> None:
@@ -293,10 +299,7 @@ def preview() -> int:
         lines += ["<details>", f"<summary><code>make diff ENV={name}</code>{state}</summary>", "", *fenced(out)]
         lines += ["", "</details>", ""]
     body = "\n".join(lines)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as out:
-            out.write(body + "\n")
+    add_to_summary(body)
     if not from_fork(payload):
         upsert(repository(), number, body, section=True)
     return 1 if failures else 0
