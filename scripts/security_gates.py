@@ -116,7 +116,8 @@ def run_parliament(paths: list[Path]) -> int:
                 sid = sid_of(finding, text, document["Statement"]) or name.split()[-1]
                 if (finding.issue, sid) in WAIVERS:
                     names = waived.setdefault((finding.issue, sid), [])
-                    names += [path.name] if path.name not in names else []
+                    if path.name not in names:
+                        names.append(path.name)
                     continue
                 failures += 1
                 print(

@@ -84,6 +84,26 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def _dag_files(environment):
+    """(name relative to the DAG folder, moto's newest object) of each .py file in the
+    environment's DAG folder; one whose newest version is a delete marker is gone."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT]["aws"].buckets[environment.props["SourceBucketArn"].split(":::")[-1]]
+    prefix = environment.props["DagS3Path"].rstrip("/") + "/"
+    for key in sorted(bucket.keys):
+        item = bucket.keys[key]
+        if key.startswith(prefix) and key.endswith(".py") and hasattr(item, "value"):
+            yield key.removeprefix(prefix), item
+
+
+def _dag_ids_in(relative: str, source: str) -> list[str]:
+    """The DAG ids a file defines, as the emulator reads them: its literal ``dag_id=``s, else
+    the file's stem when it builds a ``DAG(``."""
+    literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
+    return literal or ([Path(relative).stem] if "DAG(" in source else [])
+
+
 class MwaaEmulator:
     def __init__(self, folder: Path, region: str) -> None:
         self.region = region
@@ -141,18 +161,11 @@ class MwaaEmulator:
 
     def parsed(self, environment) -> tuple[list[dict], list[dict]]:
         """(DAGs, import errors) the environment's DAG processor shows now, Airflow's shapes."""
-        from moto.s3.models import s3_backends
-
-        bucket = s3_backends[ACCOUNT]["aws"].buckets[environment.props["SourceBucketArn"].split(":::")[-1]]
-        prefix = environment.props["DagS3Path"].rstrip("/") + "/"
         major = int(environment.props["AirflowVersion"].split(".")[0])
         dags, errors = [], []
-        for key in sorted(bucket.keys):
-            if not (key.startswith(prefix) and key.endswith(".py")) or not hasattr(bucket.keys[key], "value"):
-                continue  # not a DAG file, or deleted (its newest version a delete marker)
-            relative = key.removeprefix(prefix)
+        for relative, item in _dag_files(environment):
             delay, error = self.parses.get(relative, (0.0, None))
-            written = bucket.keys[key].last_modified.replace(tzinfo=datetime.UTC)
+            written = item.last_modified.replace(tzinfo=datetime.UTC)
             at = written + datetime.timedelta(seconds=delay)
             if at > datetime.datetime.now(datetime.UTC):
                 continue  # not parsed yet
@@ -166,9 +179,7 @@ class MwaaEmulator:
                     else {**entry, "filename": fileloc}
                 )
                 continue
-            source = bucket.keys[key].value.decode(errors="replace")
-            literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
-            for dag_id in literal or ([Path(key).stem] if "DAG(" in source else []):
+            for dag_id in _dag_ids_in(relative, item.value.decode(errors="replace")):
                 dag = {"dag_id": dag_id, "fileloc": fileloc, "last_parsed_time": stamp, "is_paused": True}
                 dags.append({**dag, "relative_fileloc": relative, "bundle_name": "dags-folder"} if major >= 3 else dag)
         return dags, errors
@@ -189,18 +200,13 @@ class MwaaEmulator:
         return token
 
     def dag_ids(self, environment) -> list[str]:
-        from moto.s3.models import s3_backends
-
-        bucket = s3_backends[ACCOUNT]["aws"].buckets[environment.props["SourceBucketArn"].split(":::")[-1]]
-        prefix = environment.props["DagS3Path"].rstrip("/") + "/"
-        found = set()
-        for key in bucket.keys:
-            if key.startswith(prefix) and key.endswith(".py") and hasattr(bucket.keys[key], "value"):
-                source = bucket.keys[key].value.decode(errors="replace")
-                literal = re.findall(r"dag_id\s*=\s*[\"']([\w.\-]+)[\"']", source)
-                if literal or "DAG(" in source:
-                    found.update(literal or [Path(key).stem])
-        return sorted(found)
+        return sorted(
+            {
+                dag_id
+                for relative, item in _dag_files(environment)
+                for dag_id in _dag_ids_in(relative, item.value.decode(errors="replace"))
+            }
+        )
 
     # -- the Airflow CLI behind /aws_mwaa/cli ------------------------------------------
 
