@@ -122,6 +122,12 @@ def sync(env: dict[str, str], dags: Path, **variables: str) -> subprocess.Comple
     return make(env, "sync", DAGS=str(dags), **variables)
 
 
+def bucket_of(env: dict[str, str], stack: str = STACK) -> str:
+    """The stack's EnvironmentBucketName output."""
+    [described] = client(env, "cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}["EnvironmentBucketName"]
+
+
 def keys(env: dict[str, str], bucket: str, releases: bool = False) -> list[str]:
     """Every key in ``bucket``, sorted; the release records (releases/) only with ``releases``."""
     found = sorted(o["Key"] for o in client(env, "s3").list_objects_v2(Bucket=bucket).get("Contents", []))

@@ -226,7 +226,6 @@ def test_operations_on_a_failed_stack_say_what_to_do(env, tmp_path):
 
 
 def test_make_without_a_target_lists_the_targets(env):
-
     result = subprocess.run(["make", "--no-print-directory"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0
     for target in (

@@ -8,15 +8,10 @@ import json
 import re
 from pathlib import Path
 
-from tests.make.runs import STACK, client, keys, make
+from tests.make.runs import bucket_of, client, keys, make
 from tests.mwaa_files import PROJECT_DAG, dag_folder
 
 FAST = {"SKIP_PREFLIGHT": "1"}  # preflight has its own tests; here only what sync records
-
-
-def bucket_of(env) -> str:
-    [stack] = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["EnvironmentBucketName"]
 
 
 def records(env, bucket: str) -> list[tuple[str, dict]]:

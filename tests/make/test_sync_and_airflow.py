@@ -8,12 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.make.runs import ROOT, STACK, client, error_lines, keys, make, sync
-
-
-def bucket_of(env) -> str:
-    outputs = client(env, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
-    return {o["OutputKey"]: o["OutputValue"] for o in outputs}["EnvironmentBucketName"]
+from tests.make.runs import ROOT, STACK, bucket_of, client, error_lines, keys, make, sync
 
 
 @pytest.fixture
